@@ -1,0 +1,1 @@
+"""Demos that run on either implementation: text (character-level generation) and series (forecasting)."""
