@@ -1,0 +1,11 @@
+"""Elman RNN, LSTM and GRU from first principles, with hand-written backpropagation through time.
+
+Three layers, each small: the cells (elman.py, lstm.py, gru.py: one step forward and the same
+step backward), the unrolling over time (unroll.py: the loop and BPTT), and the torch.nn-
+compatible modules (modules.py, cells.py). Start reading at docs/cells.md.
+"""
+
+from scratch.cells import GRUCell, LSTMCell, RNNCell
+from scratch.modules import GRU, LSTM, RNN
+
+__all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]

@@ -1,0 +1,147 @@
+"""RNNCell, LSTMCell, GRUCell: one time step as torch.nn-compatible modules.
+
+A cell is the unrolled layer of unroll.py over a sequence of length one, so its gradients come
+from the same hand-written backward step (bptt="manual") or from autograd (bptt="autograd").
+"""
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from scratch import checks
+from scratch.unroll import run_layer
+
+
+class RNNCellBase(nn.Module):
+    """Parameters weight_ih (G·H, I), weight_hh (G·H, H), bias_ih, bias_hh, as torch.nn names them."""
+
+    def __init__(self, input_size, hidden_size, bias, num_chunks, device, dtype, bptt) -> None:
+        super().__init__()
+        checks.check_cell_args(input_size, hidden_size)
+        checks.check_bptt(bptt)
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        self.bptt = bptt
+        factory = {"device": device, "dtype": dtype}
+        G = num_chunks * hidden_size
+        self.weight_ih = nn.Parameter(torch.empty((G, input_size), **factory))
+        self.weight_hh = nn.Parameter(torch.empty((G, hidden_size), **factory))
+        if bias:
+            self.bias_ih = nn.Parameter(torch.empty(G, **factory))
+            self.bias_hh = nn.Parameter(torch.empty(G, **factory))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Every parameter from U(−1/√H, 1/√H), in registration order: torch.nn's draws."""
+        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            nn.init.uniform_(weight, -bound, bound)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        if getattr(self, "nonlinearity", "tanh") != "tanh":
+            s += f", nonlinearity={self.nonlinearity}"
+        return s
+
+    def _step(self, mode: str, input: Tensor, hx: tuple | None) -> tuple:
+        """Check and batch the input, run one step, unbatch. hx: None or a tuple of states."""
+        name = type(self).__name__
+        if input.dim() not in (1, 2):
+            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead")
+        is_batched = input.dim() == 2
+        x = input if is_batched else input.unsqueeze(0)
+        n_states = 2 if mode == "LSTM" else 1
+        if hx is None:
+            zeros = torch.zeros(x.size(0), self.hidden_size, dtype=x.dtype, device=x.device)
+            hx = (zeros,) * n_states
+        else:
+            for k, h in enumerate(hx):
+                if h.dim() not in (1, 2):
+                    label = f"hx[{k}]" if n_states == 2 else "hidden"
+                    raise ValueError(
+                        f"{name}: Expected {label} to be 1D or 2D, got {h.dim()}D instead"
+                    )
+            hx = hx if is_batched else tuple(h.unsqueeze(0) for h in hx)
+        checks.check_cell_input(name, x, hx, self.input_size, self.hidden_size)
+        for h in (self.weight_ih, *hx):
+            if h.dtype != x.dtype:
+                raise RuntimeError(
+                    f"{name}: expected input, hx and weights of one dtype, got input {x.dtype}, "
+                    f"{'hx' if h is not self.weight_ih else 'weights'} {h.dtype}"
+                )
+        params = (self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, None)
+        _, state = run_layer(mode, x, hx, params, [x.size(0)], reverse=False, bptt=self.bptt)
+        return state if is_batched else tuple(s.squeeze(0) for s in state)
+
+
+class RNNCell(RNNCellBase):
+    """h' = φ(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh), φ = tanh or relu. docs/cells.md#elman."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        nonlinearity: str = "tanh",
+        device=None,
+        dtype=None,
+        bptt: str = "manual",
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, 1, device, dtype, bptt)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        if self.nonlinearity not in ("tanh", "relu"):
+            raise RuntimeError(
+                f"Unknown nonlinearity: {self.nonlinearity}; expected 'tanh' or 'relu'"
+            )
+        mode = "RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU"
+        return self._step(mode, input, None if hx is None else (hx,))[0]
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step, gate order i, f, g, o: returns (h', c'). docs/cells.md#lstm."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        device=None,
+        dtype=None,
+        bptt: str = "manual",
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, 4, device, dtype, bptt)
+
+    def forward(
+        self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
+    ) -> tuple[Tensor, Tensor]:
+        if hx is not None and len(hx) != 2:
+            raise RuntimeError(f"lstm_cell expects two hidden states (h, c), got {len(hx)}")
+        h, c = self._step("LSTM", input, None if hx is None else tuple(hx))
+        return h, c
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step, gate order r, z, n, with b_hn inside the reset product. docs/cells.md#gru."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        device=None,
+        dtype=None,
+        bptt: str = "manual",
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, 3, device, dtype, bptt)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        return self._step("GRU", input, None if hx is None else (hx,))[0]

@@ -1,0 +1,117 @@
+"""Argument and input checks: the same exception types torch.nn raises, with messages that say
+what was expected and what was given. Kept apart so modules.py reads as the computation."""
+
+import numbers
+import warnings
+
+from torch import Tensor
+
+BPTT_CHOICES = ("manual", "autograd")
+
+
+def check_bptt(bptt: str) -> None:
+    if bptt not in BPTT_CHOICES:
+        raise ValueError(f"bptt must be 'manual' or 'autograd', got {bptt!r}")
+
+
+def check_nonlinearity(nonlinearity: str) -> None:
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
+
+
+def _check_type(name: str, value, kind: type) -> None:
+    if not isinstance(value, kind):
+        raise TypeError(f"{name} should be of type {kind.__name__}, got: {type(value).__name__}")
+
+
+def check_layer_args(input_size, hidden_size, num_layers, bias, batch_first, dropout, proj_size):
+    """The constructor checks of torch.nn.RNN/LSTM/GRU."""
+    if (
+        not isinstance(dropout, numbers.Number)
+        or isinstance(dropout, bool)
+        or not 0 <= dropout <= 1
+    ):
+        raise ValueError(
+            "dropout should be a number in range [0, 1] representing the probability of an "
+            f"element being zeroed, got {dropout!r}"
+        )
+    if dropout > 0 and num_layers == 1:
+        warnings.warn(
+            "dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
+            f"expects num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
+            stacklevel=3,
+        )
+    _check_type("bias", bias, bool)
+    _check_type("batch_first", batch_first, bool)
+    for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
+        _check_type(name, value, int)
+        if value <= 0:
+            raise ValueError(f"{name} must be greater than zero, got {value}")
+    _check_type("num_layers", num_layers, int)
+    if num_layers <= 0:
+        raise ValueError(f"num_layers must be greater than zero, got {num_layers}")
+    _check_type("proj_size", proj_size, int)
+    if proj_size < 0:
+        raise ValueError(
+            f"proj_size should be a positive integer or zero to disable projections, got {proj_size}"
+        )
+    if proj_size >= hidden_size:
+        raise ValueError(
+            f"proj_size has to be smaller than hidden_size, got proj_size={proj_size} "
+            f"and hidden_size={hidden_size}"
+        )
+
+
+def check_cell_args(input_size, hidden_size) -> None:
+    """torch.nn's cells fail on negative sizes when they allocate; we say so up front."""
+    for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
+        _check_type(name, value, int)
+        if value < 0:
+            raise RuntimeError(f"{name} must be non-negative, got {value}")
+
+
+def check_dtype(input: Tensor, weight: Tensor) -> None:
+    if input.dtype != weight.dtype:
+        raise ValueError(
+            f"RNN input dtype ({input.dtype}) does not match weight dtype ({weight.dtype}). "
+            f"Convert input: input.to({weight.dtype}), or convert model: model.to({input.dtype})"
+        )
+
+
+def check_input(input: Tensor, input_size: int, packed: bool) -> None:
+    expected = 2 if packed else 3
+    if input.dim() != expected:
+        raise RuntimeError(f"input must have {expected} dimensions, got {input.dim()}")
+    if input.size(-1) != input_size:
+        raise RuntimeError(
+            "input.size(-1) must be equal to input_size. "
+            f"Expected {input_size}, got {input.size(-1)}"
+        )
+    if not packed and input.size(0) == 0:
+        raise RuntimeError("Expected sequence length to be larger than 0 in RNN, got 0")
+
+
+def check_hidden(hx, expected: tuple, label: str) -> None:
+    if not isinstance(hx, Tensor):
+        raise TypeError(f"{label} must be a Tensor, got {type(hx).__name__}")
+    if tuple(hx.shape) != expected:
+        raise RuntimeError(f"Expected {label} size {expected}, got {list(hx.shape)}")
+
+
+def check_cell_input(name: str, input: Tensor, hx: tuple, input_size: int, hidden_size: int):
+    """The checks of torch.nn's cells, on 2-D input and each 2-D state in hx."""
+    if input.size(1) != input_size:
+        raise RuntimeError(
+            f"input has inconsistent input_size: got {input.size(1)} expected {input_size}"
+        )
+    for k, h in enumerate(hx):
+        if h.dim() != 2:
+            raise RuntimeError(f"{name}: expected hidden{k} to be 2D (N, H), got {h.dim()}D")
+        if h.size(0) != input.size(0):
+            raise RuntimeError(
+                f"Input batch size {input.size(0)} doesn't match hidden{k} batch size {h.size(0)}"
+            )
+        if h.size(1) != hidden_size:
+            raise RuntimeError(
+                f"hidden{k} has inconsistent hidden_size: got {h.size(1)}, expected {hidden_size}"
+            )

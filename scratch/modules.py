@@ -1,0 +1,294 @@
+"""RNN, LSTM and GRU: torch.nn-compatible layers built on unroll.py. Layout: docs/layers.md.
+
+What this file does: name and initialise the parameters exactly as torch.nn does, accept every
+input torch.nn accepts (3-D, batch_first, unbatched 2-D, PackedSequence, optional hx), stack
+layers with dropout between them, run both directions, and lay out h_n as torch.nn does.
+The computation itself is unroll.run_layer, one call per layer and direction.
+"""
+
+import math
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import PackedSequence
+
+from scratch import checks
+from scratch.unroll import run_layer
+
+GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+class RNNBase(nn.Module):
+    """Stacked, optionally bidirectional recurrent layers of one cell type (`mode`)."""
+
+    def __init__(
+        self,
+        mode: str,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        device=None,
+        dtype=None,
+        bptt: str = "manual",
+    ) -> None:
+        super().__init__()
+        checks.check_layer_args(
+            input_size, hidden_size, num_layers, bias, batch_first, dropout, proj_size
+        )
+        checks.check_bptt(bptt)
+        self.mode = mode
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+        self.proj_size = proj_size
+        self.bptt = bptt
+        factory = {"device": device, "dtype": dtype}
+        gate_size = GATES[mode] * hidden_size
+        real_hidden_size = proj_size or hidden_size
+        self._flat_weights_names: list[str] = []
+        for layer in range(num_layers):
+            for direction in range(self._directions):
+                layer_input_size = input_size if layer == 0 else real_hidden_size * self._directions
+                shapes = {
+                    "weight_ih": (gate_size, layer_input_size),
+                    "weight_hh": (gate_size, real_hidden_size),
+                }
+                if bias:
+                    shapes |= {"bias_ih": (gate_size,), "bias_hh": (gate_size,)}
+                if proj_size > 0:
+                    shapes["weight_hr"] = (proj_size, hidden_size)
+                suffix = "_reverse" if direction == 1 else ""
+                for kind, shape in shapes.items():
+                    name = f"{kind}_l{layer}{suffix}"
+                    setattr(self, name, nn.Parameter(torch.empty(shape, **factory)))
+                    self._flat_weights_names.append(name)
+        self.reset_parameters()
+
+    @property
+    def _directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+    def reset_parameters(self) -> None:
+        """Every parameter from U(−1/√H, 1/√H), in registration order: torch.nn's draws."""
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for weight in self.parameters():
+            nn.init.uniform_(weight, -bound, bound)
+
+    def flatten_parameters(self) -> None:
+        """Nothing to do: our weights are never packed into one buffer. Kept for programs that call it."""
+
+    @property
+    def _flat_weights(self) -> list[Tensor]:
+        return [getattr(self, name) for name in self._flat_weights_names]
+
+    @property
+    def all_weights(self) -> list[list[nn.Parameter]]:
+        """Parameters grouped per layer and direction, as torch.nn.RNNBase.all_weights."""
+        per_group = len(self._flat_weights_names) // (self.num_layers * self._directions)
+        weights = self._flat_weights
+        return [weights[k : k + per_group] for k in range(0, len(weights), per_group)]
+
+    def _layer_params(self, layer: int, direction: int) -> tuple:
+        """(W_ih, W_hh, b_ih, b_hh, W_hr) of one layer and direction; absent ones None."""
+        suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
+        kinds = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
+        return tuple(getattr(self, kind + suffix, None) for kind in kinds)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            s += f", proj_size={self.proj_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if self.bias is not True:
+            s += f", bias={self.bias}"
+        if self.batch_first is not False:
+            s += f", batch_first={self.batch_first}"
+        if self.dropout != 0:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional is not False:
+            s += f", bidirectional={self.bidirectional}"
+        return s
+
+    def forward(self, input, hx=None):
+        """input: (L, N, H_in), (N, L, H_in) if batch_first, (L, H_in) unbatched, or packed.
+
+        Returns (output, h_n), or (output, (h_n, c_n)) for the LSTM, shaped as torch.nn's.
+        """
+        packed = isinstance(input, PackedSequence)
+        if packed:
+            x, batch_sizes, sorted_indices, unsorted_indices = input
+            batch_sizes = batch_sizes.tolist()
+            is_batched = True
+        else:
+            if input.dim() not in (2, 3):
+                raise ValueError(
+                    f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.dim()}D "
+                    "tensor instead"
+                )
+            is_batched = input.dim() == 3
+            x = input if is_batched else input.unsqueeze(1 if not self.batch_first else 0)
+            if self.batch_first:
+                x = x.transpose(0, 1)
+            sorted_indices = unsorted_indices = None
+        checks.check_dtype(x, self.weight_ih_l0)
+        checks.check_input(x, self.input_size, packed)
+        if not packed:
+            L, N = x.shape[:2]
+            batch_sizes = [N] * L
+            x = x.reshape(L * N, self.input_size)
+        state0 = self._initial_state(hx, x, batch_sizes[0] if batch_sizes else 0, is_batched)
+        if sorted_indices is not None:
+            state0 = tuple(s.index_select(1, sorted_indices) for s in state0)
+
+        y, state_n = self._run_layers(x, state0, batch_sizes)
+
+        if unsorted_indices is not None:
+            state_n = tuple(s.index_select(1, unsorted_indices) for s in state_n)
+        if packed:
+            output = PackedSequence(y, input.batch_sizes, sorted_indices, unsorted_indices)
+        else:
+            output = y.view(L, N, -1)
+            if self.batch_first:
+                output = output.transpose(0, 1)
+            if not is_batched:
+                output = output.squeeze(1 if not self.batch_first else 0)
+                state_n = tuple(s.squeeze(1) for s in state_n)
+        return output, (state_n if self.mode == "LSTM" else state_n[0])
+
+    def _run_layers(self, x: Tensor, state0: tuple, batch_sizes: list[int]):
+        """Layer after layer; in each, both directions read the same input (docs/layers.md)."""
+        finals = []
+        for layer in range(self.num_layers):
+            if layer > 0 and self.dropout > 0 and self.training:
+                x = nn.functional.dropout(x, self.dropout, training=True)
+            outputs = []
+            for direction in range(self._directions):
+                k = layer * self._directions + direction
+                y, state_n = run_layer(
+                    self.mode,
+                    x,
+                    tuple(s[k] for s in state0),
+                    self._layer_params(layer, direction),
+                    batch_sizes,
+                    reverse=direction == 1,
+                    bptt=self.bptt,
+                )
+                outputs.append(y)
+                finals.append(state_n)
+            x = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=1)
+        state_n = tuple(torch.stack(parts) for parts in zip(*finals, strict=True))
+        return x, state_n
+
+    def _initial_state(self, hx, x: Tensor, N: int, is_batched: bool) -> tuple:
+        """hx as a tuple (h_0,) or (h_0, c_0), each (num_layers · directions, N, ·), checked."""
+        shape_h = (self.num_layers * self._directions, N, self.proj_size or self.hidden_size)
+        shape_c = (self.num_layers * self._directions, N, self.hidden_size)
+        is_lstm = self.mode == "LSTM"
+        if hx is None:
+            zeros = {"dtype": x.dtype, "device": x.device}
+            return (torch.zeros(shape_h, **zeros), torch.zeros(shape_c, **zeros))[: 1 + is_lstm]
+        state = (hx[0], hx[1]) if is_lstm else (hx,)
+        want = 3 if is_batched else 2
+        if any(s.dim() != want for s in state):
+            dims = ", ".join(f"{s.dim()}-D" for s in state)
+            kind = "batched 3-D" if is_batched else "unbatched 2-D"
+            raise RuntimeError(
+                f"For {kind} input, hx should also be {want}-D but got ({dims}) tensor"
+            )
+        if not is_batched:
+            state = tuple(s.unsqueeze(1) for s in state)
+        labels = ("hidden[0]", "hidden[1]") if is_lstm else ("hidden",)
+        for s, shape, label in zip(state, (shape_h, shape_c), labels, strict=False):
+            checks.check_hidden(s, shape, label)
+        return state
+
+
+class RNN(RNNBase):
+    """Elman RNN, tanh or relu: h_t = φ(x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh). docs/cells.md#elman."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device=None,
+        dtype=None,
+        bptt: str = "manual",
+        **kwargs,
+    ) -> None:
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        if kwargs:
+            raise TypeError(f"RNN got unexpected keyword arguments {sorted(kwargs)}")
+        checks.check_nonlinearity(nonlinearity)
+        self.nonlinearity = nonlinearity
+        mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+        super().__init__(
+            mode, input_size, hidden_size, num_layers, bias, batch_first, dropout,
+            bidirectional, 0, device, dtype, bptt,
+        )  # fmt: skip
+
+
+class LSTM(RNNBase):
+    """Long short-term memory, gate order i, f, g, o; optional projection. docs/cells.md#lstm."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        device=None,
+        dtype=None,
+        bptt: str = "manual",
+    ) -> None:
+        super().__init__(
+            "LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+            bidirectional, proj_size, device, dtype, bptt,
+        )  # fmt: skip
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit, gate order r, z, n, with b_hn inside the reset product. docs/cells.md#gru."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device=None,
+        dtype=None,
+        bptt: str = "manual",
+        **kwargs,
+    ) -> None:
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        if kwargs:
+            raise TypeError(f"GRU got unexpected keyword arguments {sorted(kwargs)}")
+        super().__init__(
+            "GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+            bidirectional, 0, device, dtype, bptt,
+        )  # fmt: skip
