@@ -157,7 +157,7 @@ class RNNBase(nn.Module):
         if packed:
             output = PackedSequence(y, input.batch_sizes, sorted_indices, unsorted_indices)
         else:
-            output = y.view(L, N, -1)
+            output = y.view(L, N, y.shape[-1])
             if self.batch_first:
                 output = output.transpose(0, 1)
             if not is_batched:

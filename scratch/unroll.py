@@ -163,7 +163,6 @@ class ManualBPTT(torch.autograd.Function):
             ctx.tape,
             need_d_x=ctx.needs_input_grad[3],
         )
-        ctx.tape = None
         d_c0 = d_state0[1] if len(d_state0) == 2 else None
         return (None, None, None, d_x, d_state0[0], d_c0, *d_params)
 

@@ -1,0 +1,124 @@
+"""What programs written for torch.nn rely on beyond signatures (CONTRACT.md, Drop-in details)."""
+
+import io
+
+import pytest
+import torch
+from hypothesis import given, settings
+from torch import nn
+
+import reference
+import scratch
+from compare.harness import module_for
+from tests.strategies import layer_cases, step_cases
+
+NAMES = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
+CONFIGS = [
+    ("RNN", dict(num_layers=2, nonlinearity="relu", bidirectional=True)),
+    ("LSTM", dict(num_layers=3, proj_size=2, bidirectional=True, bias=False)),
+    ("GRU", dict(num_layers=2, batch_first=True, dropout=0.2)),
+    ("RNNCell", dict(nonlinearity="relu")),
+    ("LSTMCell", dict(bias=False)),
+    ("GRUCell", {}),
+]
+
+
+def test_both_packages_export_the_six_names():
+    for impl in (scratch, reference):
+        assert sorted(impl.__all__) == sorted(NAMES)
+
+
+@pytest.mark.parametrize("name, kwargs", CONFIGS)
+def test_same_seed_gives_torch_nn_initial_weights(name, kwargs):
+    torch.manual_seed(7)
+    theirs = getattr(nn, name)(3, 5, **kwargs)
+    torch.manual_seed(7)
+    ours = getattr(scratch, name)(3, 5, **kwargs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    for (name_o, p_o), (_, p_t) in zip(ours.named_parameters(), theirs.named_parameters(), strict=True):
+        assert torch.equal(p_o, p_t), name_o
+    assert repr(ours) == repr(theirs)
+
+
+@settings(max_examples=40)
+@given(case=layer_cases(full=True) | step_cases())
+def test_state_dicts_load_both_ways_unchanged(case):
+    torch.manual_seed(0)
+    theirs = module_for(nn, case)
+    ours = module_for(scratch, case)
+    ours.load_state_dict(theirs.state_dict())
+    back = module_for(nn, case)
+    back.load_state_dict(ours.state_dict())
+    for key, value in theirs.state_dict().items():
+        assert torch.equal(ours.state_dict()[key], value)
+        assert torch.equal(back.state_dict()[key], value)
+
+
+@pytest.mark.parametrize("name, kwargs", CONFIGS)
+def test_modules_are_flat(name, kwargs):
+    assert list(getattr(scratch, name)(3, 5, **kwargs).children()) == []
+
+
+@pytest.mark.parametrize("name, kwargs", CONFIGS)
+def test_whole_model_pickle_reloads_with_weights_only(name, kwargs):
+    cls = getattr(scratch, name)
+    model = cls(3, 5, **kwargs)
+    buffer = io.BytesIO()
+    torch.save(model, buffer)
+    buffer.seek(0)
+    with torch.serialization.safe_globals([cls]):
+        loaded = torch.load(buffer, weights_only=True)
+    assert type(loaded) is cls
+    for key, value in model.state_dict().items():
+        assert torch.equal(loaded.state_dict()[key], value)
+
+
+@pytest.mark.parametrize("train", [False, True])
+def test_forward_draws_no_random_numbers_without_dropout(train):
+    """Eval mode, or train mode with dropout 0: the program's random stream is left alone."""
+    model = scratch.LSTM(3, 4, num_layers=2, dropout=0.0 if train else 0.5).train(train)
+    x = torch.randn(5, 2, 3)
+    state = torch.get_rng_state()
+    model(x)[0].sum().backward()
+    assert torch.equal(state, torch.get_rng_state())
+
+
+def test_flatten_parameters_exists_and_changes_nothing():
+    model = scratch.GRU(3, 4)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    assert model.flatten_parameters() is None
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_modules_move_with_to_and_double():
+    model = scratch.LSTM(3, 4, proj_size=2).double()
+    assert all(p.dtype == torch.float64 for p in model.parameters())
+    out, _ = model(torch.randn(5, 2, 3, dtype=torch.float64))
+    assert out.dtype == torch.float64
+    model = model.to(torch.float32)
+    assert model(torch.randn(5, 2, 3))[0].dtype == torch.float32
+    model = scratch.GRU(3, 4, device="cpu", dtype=torch.float64)
+    assert model.weight_ih_l0.dtype == torch.float64
+
+
+def test_all_weights_groups_like_torch():
+    ours = scratch.LSTM(3, 4, num_layers=2, bidirectional=True, proj_size=2)
+    theirs = nn.LSTM(3, 4, num_layers=2, bidirectional=True, proj_size=2)
+    assert [[p.shape for p in g] for g in ours.all_weights] == [
+        [p.shape for p in g] for g in theirs.all_weights
+    ]
+
+
+def test_scratch_never_builds_on_torch_nn_recurrent_classes(monkeypatch):
+    """A program may have replaced torch.nn.LSTM with ours; scratch must not depend on it."""
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("scratch used a torch.nn recurrent class")
+
+    for name in NAMES:
+        monkeypatch.setattr(nn, name, forbidden)
+    for name, kwargs in CONFIGS:
+        model = getattr(scratch, name)(3, 5, **kwargs)
+        x = torch.randn(2, 3) if name.endswith("Cell") else torch.randn(4, 2, 3)
+        out = model(x)
+        (out[0] if isinstance(out, tuple) else out).sum().backward()
