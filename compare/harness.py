@@ -166,7 +166,9 @@ def run(module: nn.Module, case: Case, seed: int = 0) -> dict[str, Tensor]:
     torch.manual_seed(seed + 2)  # the same dropout masks, if both draw them alike
     outputs = _as_outputs(case, module(model_input, hx))
     g = torch.Generator().manual_seed(seed + 3)
-    loss = sum((t * torch.randn(t.shape, generator=g, dtype=t.dtype)).sum() for t in outputs.values())
+    loss = sum(
+        (t * torch.randn(t.shape, generator=g, dtype=t.dtype)).sum() for t in outputs.values()
+    )
     loss.backward()
     tensors = {name: t.detach() for name, t in outputs.items()}
     tensors["grad input"] = x.grad

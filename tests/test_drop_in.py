@@ -35,7 +35,9 @@ def test_same_seed_gives_torch_nn_initial_weights(name, kwargs):
     torch.manual_seed(7)
     ours = getattr(scratch, name)(3, 5, **kwargs)
     assert list(ours.state_dict()) == list(theirs.state_dict())
-    for (name_o, p_o), (_, p_t) in zip(ours.named_parameters(), theirs.named_parameters(), strict=True):
+    for (name_o, p_o), (_, p_t) in zip(
+        ours.named_parameters(), theirs.named_parameters(), strict=True
+    ):
         assert torch.equal(p_o, p_t), name_o
     assert repr(ours) == repr(theirs)
 
