@@ -77,7 +77,9 @@ class RNNCellBase(nn.Module):
                     f"{'hx' if h is not self.weight_ih else 'weights'} {h.dtype}"
                 )
         params = (self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, None)
-        _, state = run_layer(mode, x, hx, params, [x.size(0)], reverse=False, bptt=self.bptt)
+        _, state = run_layer(
+            mode, x, hx, params, [x.size(0)], reverse=False, bptt=self.bptt, fused=False
+        )
         return state if is_batched else tuple(s.squeeze(0) for s in state)
 
 

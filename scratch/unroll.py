@@ -3,7 +3,7 @@
 Sequences arrive packed, as torch.nn.utils.rnn.PackedSequence lays them out: the rows of all
 time steps stacked, (T_total, I), with batch_sizes[t] rows at step t, longest sequences first.
 A plain (L, N, I) batch is the special case batch_sizes = [N] * L. At step t only the first
-batch_sizes[t] rows move; the others keep their state (docs/layers.md#packed).
+batch_sizes[t] rows move; the others keep their state (steps.py, docs/layers.md#packed).
 
     time  →   t=0   t=1   t=2   t=3         batch_sizes = [3, 3, 2, 1]
     row 0     x     x     x     x           the forward direction walks t = 0 … 3,
@@ -13,19 +13,25 @@ batch_sizes[t] rows move; the others keep their state (docs/layers.md#packed).
 Where the FLOPs are: the input projection x̂ of all steps is one matrix product before the
 loop; each step does one recurrent product forward and one backward; the weight gradients
 are one product each after the backward loop. Derivation: docs/bptt.md.
+
+Two loops compute the same thing. The readable loop below calls the cell steps of elman.py,
+lstm.py and gru.py, exactly as docs/ shows them; autograd differentiates it (bptt="autograd"),
+and the cells use it with its hand-written backward. Layers with bptt="manual" run the fused
+loops (fused_*.py): the same equations, with buffers and precomputed derivative factors.
 """
 
 import torch
-from torch import Tensor
 
 from scratch.elman import elman_step, elman_step_backward
+from scratch.fused_elman import elman_layer_backward, elman_layer_forward
+from scratch.fused_gru import gru_layer_backward, gru_layer_forward
+from scratch.fused_lstm import lstm_layer_backward, lstm_layer_forward
 from scratch.gru import gru_step, gru_step_backward
 from scratch.lstm import lstm_step, lstm_step_backward
+from scratch.steps import Steps
 
-MODES = ("RNN_TANH", "RNN_RELU", "LSTM", "GRU")
 
-
-def _cell_step(mode: str, x_proj: Tensor, state: tuple, W_hh: Tensor, b_hh, W_hr):
+def _cell_step(mode: str, x_proj, state: tuple, W_hh, b_hh, W_hr):
     """Dispatch one forward step; state is (h,) or, for the LSTM, (h, c)."""
     if mode == "LSTM":
         h, c, saved = lstm_step(x_proj, state[0], state[1], W_hh, W_hr)
@@ -37,7 +43,7 @@ def _cell_step(mode: str, x_proj: Tensor, state: tuple, W_hh: Tensor, b_hh, W_hr
     return (h,), saved
 
 
-def _cell_step_backward(mode: str, d_state: tuple, W_hh: Tensor, W_hr, saved: tuple):
+def _cell_step_backward(mode: str, d_state: tuple, W_hh, W_hr, saved: tuple):
     """Dispatch one backward step. Returns dL/dx̂_t, dL/dĥ_t and dL/d(state_{t-1})."""
     if mode == "LSTM":
         d_a, d_h_prev, d_c_prev = lstm_step_backward(d_state[0], d_state[1], W_hh, W_hr, saved)
@@ -50,7 +56,63 @@ def _cell_step_backward(mode: str, d_state: tuple, W_hh: Tensor, W_hr, saved: tu
     return d_a, d_a, (d_h_prev,)
 
 
-def _input_projection(mode: str, x: Tensor, W_ih: Tensor, b_ih, b_hh) -> Tensor:
+def readable_forward(mode, x_proj, state0, W_hh, b_hh, W_hr, steps: Steps):
+    """The forward loop over the cell steps. Returns the outputs (T_total, P), the final
+    state, and the tape that BPTT reads: for each step h_{t-1} and what the cell step saved."""
+    outputs, tape = [None] * len(steps.sizes), [None] * len(steps.sizes)
+    state = state0
+    for t, xp in zip(steps.forward_order, _in_order(steps.split(x_proj), steps), strict=True):
+        moving = tuple(steps.rows(s, t) for s in state)
+        moved, saved = _cell_step(mode, xp, moving, W_hh, b_hh, W_hr)
+        outputs[t], tape[t] = moved[0], (moving[0], saved)
+        state = tuple(steps.merge(m, s) for m, s in zip(moved, state, strict=True))
+    return torch.cat(outputs), state, tape
+
+
+def readable_backward(mode, d_y, d_state_n, W_hh, W_hr, steps: Steps, tape):
+    """BPTT over the cell steps' backward. Returns dL/dx̂, dL/dĥ, H_prev, dL/d(state_0), dL/dW_hr."""
+    L = len(steps.sizes)
+    d_x_projs, d_h_projs, d_hs = [None] * L, [None] * L, [None] * L
+    d_state = d_state_n
+    d_ys = steps.split(d_y)
+    for t in steps.backward_order:
+        d_h = steps.rows(d_state[0], t) + d_ys[t]  # from the output at t and from step t+1
+        d_moved = (d_h, *(steps.rows(d, t) for d in d_state[1:]))
+        d_x_projs[t], d_h_projs[t], d_prev = _cell_step_backward(
+            mode, d_moved, W_hh, W_hr, tape[t][1]
+        )
+        d_hs[t] = d_h
+        d_state = tuple(steps.merge(p, d) for p, d in zip(d_prev, d_state, strict=True))
+    d_X_proj = torch.cat(d_x_projs)
+    d_H_proj = d_X_proj if mode != "GRU" else torch.cat(d_h_projs)
+    H_prev = torch.cat([h_prev for h_prev, _ in tape])
+    d_W_hr = None
+    if W_hr is not None:
+        M = torch.cat([saved[-1] for _, saved in tape])  # m_t of every step
+        d_W_hr = torch.cat(d_hs).t() @ M  # Σ_t d_h_tᵀ m_t
+    return d_X_proj, d_H_proj, H_prev, d_state, d_W_hr
+
+
+def _in_order(per_step: tuple, steps: Steps) -> list:
+    return [per_step[t] for t in steps.forward_order]
+
+
+def _fused_forward(mode, x_proj, state0, W_hh, b_hh, W_hr, steps, keep):
+    if mode == "LSTM":
+        return lstm_layer_forward(x_proj, state0, W_hh, b_hh, W_hr, steps, keep)
+    if mode == "GRU":
+        return gru_layer_forward(x_proj, state0, W_hh, b_hh, W_hr, steps, keep)
+    return elman_layer_forward(x_proj, state0, W_hh, b_hh, W_hr, steps, keep, mode == "RNN_RELU")
+
+
+def _fused_backward(mode, d_y, d_state_n, W_hh, W_hr, steps, saved):
+    backward = {"LSTM": lstm_layer_backward, "GRU": gru_layer_backward}.get(
+        mode, elman_layer_backward
+    )
+    return backward(d_y, d_state_n, W_hh, W_hr, steps, saved)
+
+
+def input_projection(mode: str, x, W_ih, b_ih, b_hh):
     """x̂ = x W_ihᵀ + b_ih (+ b_hh, except for the GRU, whose b_hh sits inside r ⊙ ĥ)."""
     if b_ih is None:
         return x @ W_ih.t()  # (T_total, G)
@@ -58,120 +120,67 @@ def _input_projection(mode: str, x: Tensor, W_ih: Tensor, b_ih, b_hh) -> Tensor:
     return torch.addmm(bias, x, W_ih.t())  # (T_total, G)
 
 
-def _merge(moved: tuple, state: tuple) -> tuple:
-    """Rows [0, b) took a step; rows [b, N) keep what they had."""
-    b = moved[0].shape[0]
-    if b == state[0].shape[0]:
-        return moved
-    return tuple(torch.cat([m, s[b:]]) for m, s in zip(moved, state, strict=True))
-
-
-def unroll_forward(mode, x, state0, params, batch_sizes, reverse):
-    """Run one layer over time.
-
-    x: packed rows (T_total, I); state0: (h_0,) or (h_0, c_0), each (N, ·);
-    params: (W_ih, W_hh, b_ih, b_hh, W_hr), absent ones None.
-    Returns the outputs (T_total, P), the final state, and the tape that BPTT reads:
-    for each step the h_{t-1} rows that moved and what the cell step saved.
-    """
-    W_ih, W_hh, b_ih, b_hh, W_hr = params
-    x_proj = _input_projection(mode, x, W_ih, b_ih, b_hh)
-    offsets = _offsets(batch_sizes)
-    L = len(batch_sizes)
-    outputs, tape = [None] * L, [None] * L
-    state = state0
-    for t in reversed(range(L)) if reverse else range(L):
-        b, start = batch_sizes[t], offsets[t]
-        moving = tuple(s[:b] for s in state)
-        moved, saved = _cell_step(mode, x_proj[start : start + b], moving, W_hh, b_hh, W_hr)
-        outputs[t] = moved[0]
-        tape[t] = (moving[0], saved)
-        state = _merge(moved, state)
-    return torch.cat(outputs), state, tape
-
-
-def unroll_backward(mode, d_y, d_state_n, x, params, batch_sizes, reverse, tape, need_d_x):
-    """BPTT: walk time in the order opposite to the forward loop.
-
-    d_y: dL/d(outputs) (T_total, P); d_state_n: dL/d(final state).
-    Returns dL/dx (or None), dL/d(state_0) and the gradient of each parameter (None if absent).
-    """
-    W_ih, W_hh, b_ih, b_hh, W_hr = params
-    offsets = _offsets(batch_sizes)
-    L = len(batch_sizes)
-    d_x_projs, d_h_projs, d_hs = [None] * L, [None] * L, [None] * L
-    d_state = d_state_n
-    for t in range(L) if reverse else reversed(range(L)):
-        b, start = batch_sizes[t], offsets[t]
-        d_h = d_state[0][:b] + d_y[start : start + b]  # from the output at t and from t+1
-        d_moved = (d_h, *(d[:b] for d in d_state[1:]))
-        d_x_projs[t], d_h_projs[t], d_prev = _cell_step_backward(
-            mode, d_moved, W_hh, W_hr, tape[t][1]
-        )
-        d_hs[t] = d_h
-        d_state = _merge(d_prev, d_state)
-
-    d_X_proj = torch.cat(d_x_projs)  # (T_total, G)
-    d_H_proj = d_X_proj if mode != "GRU" else torch.cat(d_h_projs)
-    H_prev = torch.cat([h_prev for h_prev, _ in tape])  # (T_total, P)
-    d_x = d_X_proj @ W_ih if need_d_x else None  # ∂x̂/∂x = W_ih
+def weight_gradients(d_X_proj, d_H_proj, x, H_prev, W_ih, has_bias: bool, need_d_x: bool):
+    """After the backward loop, one product each: dL/dx, dL/dW_ih, dL/dW_hh, dL/db_ih, dL/db_hh."""
+    d_x = d_X_proj @ W_ih if need_d_x else None  # ∂x̂_t/∂x_t = W_ih
     d_W_ih = d_X_proj.t() @ x  # Σ_t d_x̂_tᵀ x_t
     d_W_hh = d_H_proj.t() @ H_prev  # Σ_t d_ĥ_tᵀ h_{t-1}
-    d_b_ih = d_X_proj.sum(0) if b_ih is not None else None  # Σ_t d_x̂_t
-    d_b_hh = d_H_proj.sum(0) if b_hh is not None else None  # Σ_t d_ĥ_t
-    d_W_hr = None
-    if W_hr is not None:
-        M = torch.cat([saved[-1] for _, saved in tape])  # (T_total, H)
-        d_W_hr = torch.cat(d_hs).t() @ M  # Σ_t d_h_tᵀ m_t
-    return d_x, d_state, (d_W_ih, d_W_hh, d_b_ih, d_b_hh, d_W_hr)
-
-
-def _offsets(batch_sizes: list[int]) -> list[int]:
-    """Row where step t starts in the packed data."""
-    offsets, total = [], 0
-    for b in batch_sizes:
-        offsets.append(total)
-        total += b
-    return offsets
+    d_b_ih = d_X_proj.sum(0) if has_bias else None  # Σ_t d_x̂_t
+    d_b_hh = d_H_proj.sum(0) if has_bias else None  # Σ_t d_ĥ_t
+    return d_x, d_W_ih, d_W_hh, d_b_ih, d_b_hh
 
 
 class ManualBPTT(torch.autograd.Function):
     """Ties the hand-written BPTT to autograd: forward runs the loop, backward is ours."""
 
     @staticmethod
-    def forward(ctx, mode, reverse, batch_sizes, x, h0, c0, W_ih, W_hh, b_ih, b_hh, W_hr):
+    def forward(ctx, mode, reverse, batch_sizes, fused, x, h0, c0, W_ih, W_hh, b_ih, b_hh, W_hr):
+        steps = Steps(batch_sizes, reverse)
         state0 = (h0,) if c0 is None else (h0, c0)
-        params = (W_ih, W_hh, b_ih, b_hh, W_hr)
-        y, state_n, tape = unroll_forward(mode, x, state0, params, batch_sizes, reverse)
-        ctx.save_for_backward(x, W_ih, W_hh, b_ih, b_hh, W_hr)
-        ctx.mode, ctx.reverse, ctx.batch_sizes, ctx.tape = mode, reverse, batch_sizes, tape
+        x_proj = input_projection(mode, x, W_ih, b_ih, b_hh)
+        if fused:
+            y, state_n, tape = _fused_forward(mode, x_proj, state0, W_hh, b_hh, W_hr, steps, True)
+        else:
+            y, state_n, tape = readable_forward(mode, x_proj, state0, W_hh, b_hh, W_hr, steps)
+        ctx.save_for_backward(x, W_ih, W_hh, W_hr)
+        ctx.mode, ctx.steps, ctx.fused, ctx.tape = mode, steps, fused, tape
+        ctx.has_bias = b_ih is not None
         # Fresh copies: the tape may hold the last state, and must not hold an output.
         return (y, *(s.clone() for s in state_n))
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, d_y, *d_state_n):
-        x, *params = ctx.saved_tensors
-        d_x, d_state0, d_params = unroll_backward(
-            ctx.mode,
-            d_y,
-            d_state_n,
-            x,
-            params,
-            ctx.batch_sizes,
-            ctx.reverse,
-            ctx.tape,
-            need_d_x=ctx.needs_input_grad[3],
+        x, W_ih, W_hh, W_hr = ctx.saved_tensors
+        backward = _fused_backward if ctx.fused else readable_backward
+        d_X_proj, d_H_proj, H_prev, d_state0, d_W_hr = backward(
+            ctx.mode, d_y, d_state_n, W_hh, W_hr, ctx.steps, ctx.tape
+        )
+        d_x, *d_params = weight_gradients(
+            d_X_proj, d_H_proj, x, H_prev, W_ih, ctx.has_bias, ctx.needs_input_grad[4]
         )
         d_c0 = d_state0[1] if len(d_state0) == 2 else None
-        return (None, None, None, d_x, d_state0[0], d_c0, *d_params)
+        return (None, None, None, None, d_x, d_state0[0], d_c0, *d_params, d_W_hr)
 
 
-def run_layer(mode, x, state0, params, batch_sizes, reverse, bptt):
-    """One layer, one direction; gradients by our BPTT (bptt="manual") or by autograd."""
-    if bptt == "autograd":
-        y, state_n, _ = unroll_forward(mode, x, state0, params, batch_sizes, reverse)
-        return y, state_n
-    c0 = state0[1] if len(state0) == 2 else None
-    y, *state_n = ManualBPTT.apply(mode, reverse, batch_sizes, x, state0[0], c0, *params)
-    return y, tuple(state_n)
+def run_layer(mode, x, state0, params, batch_sizes, reverse, bptt, fused=True):
+    """One layer, one direction; gradients by our BPTT (bptt="manual") or by autograd.
+
+    params: (W_ih, W_hh, b_ih, b_hh, W_hr), absent ones None. fused=False runs the readable
+    loop under bptt="manual" too (the cells do: one step, the cell's own backward step).
+    """
+    needs_grad = torch.is_grad_enabled() and any(
+        t is not None and t.requires_grad for t in (x, *state0, *params)
+    )
+    if bptt == "manual" and needs_grad:
+        c0 = state0[1] if len(state0) == 2 else None
+        y, *state_n = ManualBPTT.apply(mode, reverse, batch_sizes, fused, x, state0[0], c0, *params)
+        return y, tuple(state_n)
+    W_ih, W_hh, b_ih, b_hh, W_hr = params
+    steps = Steps(batch_sizes, reverse)
+    x_proj = input_projection(mode, x, W_ih, b_ih, b_hh)
+    if bptt == "manual" and fused:  # nothing to differentiate: no factors to keep
+        y, state_n, _ = _fused_forward(mode, x_proj, state0, W_hh, b_hh, W_hr, steps, False)
+    else:
+        y, state_n, _ = readable_forward(mode, x_proj, state0, W_hh, b_hh, W_hr, steps)
+    return y, state_n

@@ -32,12 +32,14 @@ def layer_inputs(mode, batch_sizes, bias, proj_size, I=3, H=4, seed=0):
 
 
 def check(mode, batch_sizes, reverse, bias=True, proj_size=0):
+    """Both loops: the readable one over the cell steps, and the fused one the layers run."""
     inputs = layer_inputs(mode, batch_sizes, bias, proj_size)
+    for fused in (False, True):
 
-    def layer(*args):
-        return ManualBPTT.apply(mode, reverse, batch_sizes, *args)
+        def layer(*args, fused=fused):
+            return ManualBPTT.apply(mode, reverse, batch_sizes, fused, *args)
 
-    assert torch.autograd.gradcheck(layer, inputs, eps=1e-6, atol=1e-7)
+        assert torch.autograd.gradcheck(layer, inputs, eps=1e-6, atol=1e-7), f"fused={fused}"
 
 
 @pytest.mark.parametrize("bias", [True, False])

@@ -32,34 +32,44 @@ def test_manual_builds_no_per_step_graph(cls):
 
 def test_manual_backward_is_called(monkeypatch):
     calls = []
-    original = scratch.unroll.unroll_backward
+    original = scratch.unroll.weight_gradients
 
     def counting(*args, **kwargs):
         calls.append(1)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(scratch.unroll, "unroll_backward", counting)
+    monkeypatch.setattr(scratch.unroll, "weight_gradients", counting)
     model = scratch.GRU(3, 4, num_layers=2, bidirectional=True)
     model(torch.randn(5, 2, 3))[0].sum().backward()
     assert len(calls) == 4  # one per layer and direction
 
 
-def test_broken_backward_step_shows_only_in_manual_mode(monkeypatch):
-    """Flip the sign of the output-gate term: manual gradients go wrong, autograd's do not."""
-    original = scratch.unroll.lstm_step_backward
+def flip_output_gate(backward):
+    """A broken copy of an LSTM backward: the sign of d_a_o flipped."""
 
     def broken(*args):
-        d_a, d_h_prev, d_c_prev = original(*args)
+        d_a, *rest = backward(*args)
         H = d_a.shape[1] // 4
         d_a = torch.cat([d_a[:, : 3 * H], -d_a[:, 3 * H :]], dim=1)
-        return d_a, d_h_prev, d_c_prev
+        return (d_a, *rest) if len(rest) == 2 else (d_a, d_a, *rest[1:])
 
-    monkeypatch.setattr(scratch.unroll, "lstm_step_backward", broken)
-    manual = compare_case(Case("lstm"))
+    return broken
+
+
+@pytest.mark.parametrize(
+    "target, broken_cell, intact_cell",
+    [("lstm_layer_backward", "lstm", "lstm_cell"), ("lstm_step_backward", "lstm_cell", "lstm")],
+)
+def test_broken_backward_shows_only_where_it_is_used(monkeypatch, target, broken_cell, intact_cell):
+    """Layers run the fused loop, cells the readable step: breaking one breaks only its users,
+    only their gradients, and only under bptt="manual"."""
+    monkeypatch.setattr(scratch.unroll, target, flip_output_gate(getattr(scratch.unroll, target)))
+    manual = compare_case(Case(broken_cell))
     assert not manual.passed
-    assert {"output", "h_n", "c_n"}.isdisjoint(manual.failed)  # the forward is untouched
-    assert "grad weight_hh_l0" in manual.failed
-    assert compare_case(Case("lstm", bptt="autograd")).passed
+    assert all(name.startswith("grad") for name in manual.failed)  # the forward is untouched
+    assert "grad weight_hh" in {name.removesuffix("_l0") for name in manual.failed}
+    assert compare_case(Case(broken_cell, bptt="autograd")).passed
+    assert compare_case(Case(intact_cell)).passed
 
 
 @pytest.mark.parametrize("cls", [scratch.RNN, scratch.LSTM, scratch.GRU, scratch.RNNCell])
