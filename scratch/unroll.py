@@ -12,7 +12,7 @@ batch_sizes[t] rows move; the others keep their state (steps.py, docs/layers.md#
 
 Where the FLOPs are: the input projection x̂ of all steps is one matrix product before the
 loop; each step does one recurrent product forward and one backward; the weight gradients
-are one product each after the backward loop. Derivation: docs/bptt.md.
+are one product each after the backward loop. Derivation: docs/layers.md#bptt.
 
 Two loops compute the same thing. The readable loop below calls the cell steps of elman.py,
 lstm.py and gru.py, exactly as docs/ shows them; autograd differentiates it (bptt="autograd"),
