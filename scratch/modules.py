@@ -55,6 +55,7 @@ class RNNBase(nn.Module):
         gate_size = GATES[mode] * hidden_size
         real_hidden_size = proj_size or hidden_size
         self._flat_weights_names: list[str] = []
+        self._all_weights: list[list[str]] = []  # names per layer and direction, as torch.nn
         for layer in range(num_layers):
             for direction in range(self._directions):
                 layer_input_size = input_size if layer == 0 else real_hidden_size * self._directions
@@ -67,10 +68,11 @@ class RNNBase(nn.Module):
                 if proj_size > 0:
                     shapes["weight_hr"] = (proj_size, hidden_size)
                 suffix = "_reverse" if direction == 1 else ""
-                for kind, shape in shapes.items():
-                    name = f"{kind}_l{layer}{suffix}"
+                names = [f"{kind}_l{layer}{suffix}" for kind in shapes]
+                for name, shape in zip(names, shapes.values(), strict=True):
                     setattr(self, name, nn.Parameter(torch.empty(shape, **factory)))
-                    self._flat_weights_names.append(name)
+                self._flat_weights_names.extend(names)
+                self._all_weights.append(names)
         self.reset_parameters()
 
     @property
@@ -93,9 +95,7 @@ class RNNBase(nn.Module):
     @property
     def all_weights(self) -> list[list[nn.Parameter]]:
         """Parameters grouped per layer and direction, as torch.nn.RNNBase.all_weights."""
-        per_group = len(self._flat_weights_names) // (self.num_layers * self._directions)
-        weights = self._flat_weights
-        return [weights[k : k + per_group] for k in range(0, len(weights), per_group)]
+        return [[getattr(self, name) for name in names] for names in self._all_weights]
 
     def _layer_params(self, layer: int, direction: int) -> tuple:
         """(W_ih, W_hh, b_ih, b_hh, W_hr) of one layer and direction; absent ones None."""

@@ -142,16 +142,17 @@ class ManualBPTT(torch.autograd.Function):
             y, state_n, tape = _fused_forward(mode, x_proj, state0, W_hh, b_hh, W_hr, steps, True)
         else:
             y, state_n, tape = readable_forward(mode, x_proj, state0, W_hh, b_hh, W_hr, steps)
-        ctx.save_for_backward(x, W_ih, W_hh, W_hr)
+        ctx.save_for_backward(x, h0, c0, W_ih, W_hh, b_ih, b_hh, W_hr)
         ctx.mode, ctx.steps, ctx.fused, ctx.tape = mode, steps, fused, tape
         ctx.has_bias = b_ih is not None
         # Fresh copies: the tape may hold the last state, and must not hold an output.
         return (y, *(s.clone() for s in state_n))
 
     @staticmethod
-    @torch.autograd.function.once_differentiable
     def backward(ctx, d_y, *d_state_n):
-        x, W_ih, W_hh, W_hr = ctx.saved_tensors
+        if torch.is_grad_enabled():  # backward(create_graph=True): gradients of gradients
+            return (None, None, None, None, *_differentiable_backward(ctx, d_y, d_state_n))
+        x, _, _, W_ih, W_hh, _, _, W_hr = ctx.saved_tensors
         backward = _fused_backward if ctx.fused else readable_backward
         d_X_proj, d_H_proj, H_prev, d_state0, d_W_hr = backward(
             ctx.mode, d_y, d_state_n, W_hh, W_hr, ctx.steps, ctx.tape
@@ -161,6 +162,29 @@ class ManualBPTT(torch.autograd.Function):
         )
         d_c0 = d_state0[1] if len(d_state0) == 2 else None
         return (None, None, None, None, d_x, d_state0[0], d_c0, *d_params, d_W_hr)
+
+
+def _differentiable_backward(ctx, d_y, d_state_n) -> tuple:
+    """Only for higher-order gradients, which our first-order BPTT does not build a graph for:
+    autograd differentiates the readable loop, recomputed from the saved inputs."""
+    inputs = ctx.saved_tensors
+    x, h0, c0, W_ih, W_hh, b_ih, b_hh, W_hr = inputs
+    with torch.enable_grad():
+        x_proj = input_projection(ctx.mode, x, W_ih, b_ih, b_hh)
+        state0 = (h0,) if c0 is None else (h0, c0)
+        y, state_n, _ = readable_forward(ctx.mode, x_proj, state0, W_hh, b_hh, W_hr, ctx.steps)
+    wanted = [k for k, t in enumerate(inputs) if t is not None and ctx.needs_input_grad[4 + k]]
+    grads = torch.autograd.grad(
+        (y, *state_n),
+        [inputs[k] for k in wanted],
+        (d_y, *d_state_n),
+        create_graph=True,
+        allow_unused=True,
+    )
+    result = [None] * len(inputs)
+    for k, g in zip(wanted, grads, strict=True):
+        result[k] = g
+    return tuple(result)
 
 
 def run_layer(mode, x, state0, params, batch_sizes, reverse, bptt, fused=True):

@@ -103,12 +103,28 @@ def test_modules_move_with_to_and_double():
     assert model.weight_ih_l0.dtype == torch.float64
 
 
-def test_all_weights_groups_like_torch():
+def test_weight_groups_like_torch():
+    """Programs initialise gates by walking _all_weights (e.g. forget-gate bias to one)."""
     ours = scratch.LSTM(3, 4, num_layers=2, bidirectional=True, proj_size=2)
     theirs = nn.LSTM(3, 4, num_layers=2, bidirectional=True, proj_size=2)
+    assert ours._all_weights == theirs._all_weights
+    assert ours._flat_weights_names == theirs._flat_weights_names
     assert [[p.shape for p in g] for g in ours.all_weights] == [
         [p.shape for p in g] for g in theirs.all_weights
     ]
+
+
+def test_weight_norm_wraps_a_weight_like_torch():
+    """torch.nn.utils.weight_norm replaces a parameter by a tensor computed before each forward."""
+    torch.manual_seed(0)
+    theirs = nn.utils.weight_norm(nn.GRU(3, 4), name="weight_hh_l0")
+    torch.manual_seed(0)
+    ours = nn.utils.weight_norm(scratch.GRU(3, 4), name="weight_hh_l0")
+    x = torch.randn(5, 2, 3)
+    with torch.no_grad():
+        ours.weight_hh_l0_g.mul_(2)
+        theirs.weight_hh_l0_g.mul_(2)
+    torch.testing.assert_close(ours(x)[0], theirs(x)[0])
 
 
 def test_scratch_never_builds_on_torch_nn_recurrent_classes(monkeypatch):

@@ -61,3 +61,14 @@ def test_unrolled_layer_backward(mode, reverse):
 @pytest.mark.parametrize("reverse", [False, True])
 def test_unrolled_lstm_with_projection(reverse):
     check("LSTM", [3, 2, 2, 1], reverse, proj_size=2)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_second_order_gradients(mode):
+    """backward(create_graph=True) gives a differentiable gradient, as torch.nn's does."""
+    inputs = layer_inputs(mode, [2, 2, 1], bias=True, proj_size=0, I=2, H=2)
+
+    def layer(*args):
+        return ManualBPTT.apply(mode, False, [2, 2, 1], True, *args)
+
+    assert torch.autograd.gradgradcheck(layer, inputs, eps=1e-6, atol=1e-6)
