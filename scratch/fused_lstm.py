@@ -21,7 +21,7 @@ def lstm_layer_forward(x_proj, state0, W_hh, b_hh, W_hr, steps: Steps, keep: boo
     """x_proj: x̂ for all steps (T_total, 4H). Returns outputs (T_total, P), (h_n, c_n), saved."""
     h, c = state0
     H = c.shape[1]
-    gates = torch.empty_like(x_proj)  # i, f, g, o of every step                  (T_total, 4H)
+    gates = x_proj  # each step overwrites its x̂_t with a_t, then with i, f, g, o  (T_total, 4H)
     C = x_proj.new_empty(x_proj.shape[0], H)  # c_t                               (T_total, H)
     tanh_C = torch.empty_like(C)
     M = torch.empty_like(C)  # m_t = o_t ⊙ tanh(c_t)
@@ -29,12 +29,11 @@ def lstm_layer_forward(x_proj, state0, W_hh, b_hh, W_hr, steps: Steps, keep: boo
     split = steps.split
     i_f, g, o = split(gates[:, : 2 * H]), split(gates[:, 2 * H : 3 * H]), split(gates[:, 3 * H :])
     i, f = split(gates[:, :H]), split(gates[:, H : 2 * H])
-    xp, a, Cs, tanh_Cs, Ms, Ys = map(split, (x_proj, gates, C, tanh_C, M, Y))
+    a, Cs, tanh_Cs, Ms, Ys = map(split, (gates, C, tanh_C, M, Y))
     W_hh_t = W_hh.t()
-    h_prevs, c_prevs = [None] * len(xp), [None] * len(xp)
     for t in steps.forward_order:
-        h_prev, c_prev = steps.rows(h, t), steps.rows(c, t)
-        torch.addmm(xp[t], h_prev, W_hh_t, out=a[t])  # a_t = x̂_t + h_{t-1} W_hhᵀ
+        c_prev = steps.rows(c, t)
+        a[t].addmm_(steps.rows(h, t), W_hh_t)  # a_t = x̂_t + h_{t-1} W_hhᵀ
         i_f[t].sigmoid_()  # i_t, f_t = σ(a_i), σ(a_f)
         g[t].tanh_()  # g_t = tanh(a_g)
         o[t].sigmoid_()  # o_t = σ(a_o)
@@ -44,14 +43,11 @@ def lstm_layer_forward(x_proj, state0, W_hh, b_hh, W_hr, steps: Steps, keep: boo
         if W_hr is not None:
             torch.mm(Ms[t], W_hr.t(), out=Ys[t])  # h_t = m_t W_hrᵀ
         h, c = steps.merge(Ys[t], h), steps.merge(Cs[t], c)
-        h_prevs[t], c_prevs[t] = h_prev, c_prev
-    saved = (
-        _factors(gates, torch.cat(c_prevs), tanh_C, M, torch.cat(h_prevs), W_hr) if keep else None
-    )
+    saved = _factors(gates, steps.previous(C, state0[1]), tanh_C, M, W_hr) if keep else ()
     return Y, (h, c), saved
 
 
-def _factors(gates, C_prev, tanh_C, M, H_prev, W_hr):
+def _factors(gates, C_prev, tanh_C, M, W_hr):
     """The derivative factors of all steps at once; the activations are overwritten by them."""
     i, f, g, o = gates.chunk(4, dim=1)
     f_saved = f.clone()  # d_c_{t-1} = d_c_t ⊙ f_t needs f_t itself
@@ -61,13 +57,13 @@ def _factors(gates, C_prev, tanh_C, M, H_prev, W_hr):
     i.mul_(1 - i).mul_(g)  # ∂c/∂a_i = g ⊙ i(1 − i)
     f.mul_(1 - f).mul_(C_prev)  # ∂c/∂a_f = c_{t-1} ⊙ f(1 − f)
     g.copy_(d_c_d_g)
-    return gates, f_saved, d_c_d_m, (M if W_hr is not None else None), H_prev
+    return gates, f_saved, d_c_d_m, (M if W_hr is not None else None)
 
 
-def lstm_layer_backward(d_Y, d_state_n, W_hh, W_hr, steps: Steps, saved):
-    """BPTT with the factors in hand. Returns dL/dx̂ (T_total, 4H) twice (it is also dL/dĥ),
-    H_prev, dL/d(h_0, c_0) and dL/dW_hr."""
-    factors, f, d_c_d_m, M, H_prev = saved
+def lstm_layer_backward(d_Y, d_state_n, W_hh, W_hr, steps: Steps, Y, h0, saved):
+    """BPTT with the factors in hand. Returns dL/dx̂ (T_total, 4H), dL/dĥ (the same) as column
+    blocks, dL/d(h_0, c_0) and dL/dW_hr."""
+    factors, f, d_c_d_m, M = saved
     H = f.shape[1]
     d_A = torch.empty_like(factors)  # dL/da_t of every step                     (T_total, 4H)
     split = steps.split
@@ -87,4 +83,4 @@ def lstm_layer_backward(d_Y, d_state_n, W_hh, W_hr, steps: Steps, saved):
         d_c_next = steps.merge(d_c * fs[t], d_c_next)  # d_c_{t-1} = d_c_t ⊙ f_t
         d_hs[t] = d_h
     d_W_hr = None if W_hr is None else torch.cat(d_hs).t() @ M  # Σ_t d_h_tᵀ m_t
-    return d_A, d_A, H_prev, (d_h_next, d_c_next), d_W_hr
+    return d_A, (d_A,), (d_h_next, d_c_next), d_W_hr

@@ -39,3 +39,30 @@ class Steps:
         """Rows [0, b) took a step; rows [b, N) keep what they had."""
         b = moved.shape[0]
         return moved if b == state.shape[0] else torch.cat([moved, state[b:]])
+
+    def previous(self, outputs: Tensor, state0: Tensor) -> Tensor:
+        """The state rows each step read, stacked like the outputs: H_prev (T_total, ·).
+
+        Rebuilt from the outputs and the initial state, so the forward loop keeps no copy.
+        """
+        y, reads = self.split(outputs), [None] * len(self.sizes)
+        state = state0
+        for t in self.forward_order:
+            reads[t] = self.rows(state, t)
+            state = self.merge(y[t], state)
+        return torch.cat(reads)
+
+    def previous_product(self, d: Tensor, outputs: Tensor, state0: Tensor) -> Tensor:
+        """Σ_t d_tᵀ h_{t-1}, (G, P), for d stacked like the outputs (T_total, G).
+
+        In a plain batch h_{t-1} is the previous step's output (or h_0 at the first step),
+        so the sum is two products on shifted views, without a stacked copy of h_{t-1}.
+        """
+        N, T = self.sizes[0] if self.sizes else 0, d.shape[0]
+        if any(b != N for b in self.sizes):
+            return d.t() @ self.previous(outputs, state0)
+        if self.reverse:  # step t reads step t+1's output; the last step reads h_0
+            first, rest, rest_prev = d[T - N :], d[: T - N], outputs[N:]
+        else:  # step t reads step t-1's output; the first step reads h_0
+            first, rest, rest_prev = d[:N], d[N:], outputs[: T - N]
+        return torch.addmm(first.t() @ state0, rest.t(), rest_prev)

@@ -58,19 +58,20 @@ def _cell_step_backward(mode: str, d_state: tuple, W_hh, W_hr, saved: tuple):
 
 def readable_forward(mode, x_proj, state0, W_hh, b_hh, W_hr, steps: Steps):
     """The forward loop over the cell steps. Returns the outputs (T_total, P), the final
-    state, and the tape that BPTT reads: for each step h_{t-1} and what the cell step saved."""
+    state, and the tape that BPTT reads: what each cell step saved."""
     outputs, tape = [None] * len(steps.sizes), [None] * len(steps.sizes)
     state = state0
     for t, xp in zip(steps.forward_order, _in_order(steps.split(x_proj), steps), strict=True):
         moving = tuple(steps.rows(s, t) for s in state)
         moved, saved = _cell_step(mode, xp, moving, W_hh, b_hh, W_hr)
-        outputs[t], tape[t] = moved[0], (moving[0], saved)
+        outputs[t], tape[t] = moved[0], saved
         state = tuple(steps.merge(m, s) for m, s in zip(moved, state, strict=True))
     return torch.cat(outputs), state, tape
 
 
 def readable_backward(mode, d_y, d_state_n, W_hh, W_hr, steps: Steps, tape):
-    """BPTT over the cell steps' backward. Returns dL/dx̂, dL/dĥ, H_prev, dL/d(state_0), dL/dW_hr."""
+    """BPTT over the cell steps' backward. Returns dL/dx̂, dL/dĥ (as one column block),
+    dL/d(state_0) and dL/dW_hr."""
     L = len(steps.sizes)
     d_x_projs, d_h_projs, d_hs = [None] * L, [None] * L, [None] * L
     d_state = d_state_n
@@ -78,19 +79,16 @@ def readable_backward(mode, d_y, d_state_n, W_hh, W_hr, steps: Steps, tape):
     for t in steps.backward_order:
         d_h = steps.rows(d_state[0], t) + d_ys[t]  # from the output at t and from step t+1
         d_moved = (d_h, *(steps.rows(d, t) for d in d_state[1:]))
-        d_x_projs[t], d_h_projs[t], d_prev = _cell_step_backward(
-            mode, d_moved, W_hh, W_hr, tape[t][1]
-        )
+        d_x_projs[t], d_h_projs[t], d_prev = _cell_step_backward(mode, d_moved, W_hh, W_hr, tape[t])
         d_hs[t] = d_h
         d_state = tuple(steps.merge(p, d) for p, d in zip(d_prev, d_state, strict=True))
     d_X_proj = torch.cat(d_x_projs)
     d_H_proj = d_X_proj if mode != "GRU" else torch.cat(d_h_projs)
-    H_prev = torch.cat([h_prev for h_prev, _ in tape])
     d_W_hr = None
     if W_hr is not None:
-        M = torch.cat([saved[-1] for _, saved in tape])  # m_t of every step
+        M = torch.cat([saved[-1] for saved in tape])  # m_t of every step
         d_W_hr = torch.cat(d_hs).t() @ M  # Σ_t d_h_tᵀ m_t
-    return d_X_proj, d_H_proj, H_prev, d_state, d_W_hr
+    return d_X_proj, (d_H_proj,), d_state, d_W_hr
 
 
 def _in_order(per_step: tuple, steps: Steps) -> list:
@@ -105,11 +103,13 @@ def _fused_forward(mode, x_proj, state0, W_hh, b_hh, W_hr, steps, keep):
     return elman_layer_forward(x_proj, state0, W_hh, b_hh, W_hr, steps, keep, mode == "RNN_RELU")
 
 
-def _fused_backward(mode, d_y, d_state_n, W_hh, W_hr, steps, saved):
-    backward = {"LSTM": lstm_layer_backward, "GRU": gru_layer_backward}.get(
-        mode, elman_layer_backward
-    )
-    return backward(d_y, d_state_n, W_hh, W_hr, steps, saved)
+def _fused_backward(mode, d_y, d_state_n, W_hh, W_hr, steps, y, h0, saved):
+    if mode == "LSTM":
+        return lstm_layer_backward(d_y, d_state_n, W_hh, W_hr, steps, y, h0, saved)
+    if mode == "GRU":
+        return gru_layer_backward(d_y, d_state_n, W_hh, W_hr, steps, y, h0, saved)
+    relu = mode == "RNN_RELU"
+    return elman_layer_backward(d_y, d_state_n, W_hh, W_hr, steps, y, h0, saved, relu)
 
 
 def input_projection(mode: str, x, W_ih, b_ih, b_hh):
@@ -120,13 +120,17 @@ def input_projection(mode: str, x, W_ih, b_ih, b_hh):
     return torch.addmm(bias, x, W_ih.t())  # (T_total, G)
 
 
-def weight_gradients(d_X_proj, d_H_proj, x, H_prev, W_ih, has_bias: bool, need_d_x: bool):
-    """After the backward loop, one product each: dL/dx, dL/dW_ih, dL/dW_hh, dL/db_ih, dL/db_hh."""
+def weight_gradients(d_X_proj, d_H_blocks, x, y, h0, steps: Steps, W_ih, has_bias, need_d_x):
+    """After the backward loop, one product each: dL/dx, dL/dW_ih, dL/dW_hh, dL/db_ih, dL/db_hh.
+
+    d_H_blocks: dL/dĥ as column blocks (one, or the GRU's two); y, h0: the outputs and the
+    initial state, from which steps.previous_product reads h_{t-1}.
+    """
     d_x = d_X_proj @ W_ih if need_d_x else None  # ∂x̂_t/∂x_t = W_ih
     d_W_ih = d_X_proj.t() @ x  # Σ_t d_x̂_tᵀ x_t
-    d_W_hh = d_H_proj.t() @ H_prev  # Σ_t d_ĥ_tᵀ h_{t-1}
+    d_W_hh = torch.cat([steps.previous_product(d, y, h0) for d in d_H_blocks])  # Σ_t d_ĥ_tᵀ h_{t-1}
     d_b_ih = d_X_proj.sum(0) if has_bias else None  # Σ_t d_x̂_t
-    d_b_hh = d_H_proj.sum(0) if has_bias else None  # Σ_t d_ĥ_t
+    d_b_hh = torch.cat([d.sum(0) for d in d_H_blocks]) if has_bias else None  # Σ_t d_ĥ_t
     return d_x, d_W_ih, d_W_hh, d_b_ih, d_b_hh
 
 
@@ -142,7 +146,7 @@ class ManualBPTT(torch.autograd.Function):
             y, state_n, tape = _fused_forward(mode, x_proj, state0, W_hh, b_hh, W_hr, steps, True)
         else:
             y, state_n, tape = readable_forward(mode, x_proj, state0, W_hh, b_hh, W_hr, steps)
-        ctx.save_for_backward(x, h0, c0, W_ih, W_hh, b_ih, b_hh, W_hr)
+        ctx.save_for_backward(x, h0, c0, W_ih, W_hh, b_ih, b_hh, W_hr, y)
         ctx.mode, ctx.steps, ctx.fused, ctx.tape = mode, steps, fused, tape
         ctx.has_bias = b_ih is not None
         # Fresh copies: the tape may hold the last state, and must not hold an output.
@@ -152,13 +156,17 @@ class ManualBPTT(torch.autograd.Function):
     def backward(ctx, d_y, *d_state_n):
         if torch.is_grad_enabled():  # backward(create_graph=True): gradients of gradients
             return (None, None, None, None, *_differentiable_backward(ctx, d_y, d_state_n))
-        x, _, _, W_ih, W_hh, _, _, W_hr = ctx.saved_tensors
-        backward = _fused_backward if ctx.fused else readable_backward
-        d_X_proj, d_H_proj, H_prev, d_state0, d_W_hr = backward(
-            ctx.mode, d_y, d_state_n, W_hh, W_hr, ctx.steps, ctx.tape
-        )
+        x, h0, _, W_ih, W_hh, _, _, W_hr, y = ctx.saved_tensors
+        if ctx.fused:
+            d_X_proj, d_H_blocks, d_state0, d_W_hr = _fused_backward(
+                ctx.mode, d_y, d_state_n, W_hh, W_hr, ctx.steps, y, h0, ctx.tape
+            )
+        else:
+            d_X_proj, d_H_blocks, d_state0, d_W_hr = readable_backward(
+                ctx.mode, d_y, d_state_n, W_hh, W_hr, ctx.steps, ctx.tape
+            )
         d_x, *d_params = weight_gradients(
-            d_X_proj, d_H_proj, x, H_prev, W_ih, ctx.has_bias, ctx.needs_input_grad[4]
+            d_X_proj, d_H_blocks, x, y, h0, ctx.steps, W_ih, ctx.has_bias, ctx.needs_input_grad[4]
         )
         d_c0 = d_state0[1] if len(d_state0) == 2 else None
         return (None, None, None, None, d_x, d_state0[0], d_c0, *d_params, d_W_hr)
@@ -167,7 +175,7 @@ class ManualBPTT(torch.autograd.Function):
 def _differentiable_backward(ctx, d_y, d_state_n) -> tuple:
     """Only for higher-order gradients, which our first-order BPTT does not build a graph for:
     autograd differentiates the readable loop, recomputed from the saved inputs."""
-    inputs = ctx.saved_tensors
+    inputs = ctx.saved_tensors[:-1]  # the output, saved last, is not an input
     x, h0, c0, W_ih, W_hh, b_ih, b_hh, W_hr = inputs
     with torch.enable_grad():
         x_proj = input_projection(ctx.mode, x, W_ih, b_ih, b_hh)

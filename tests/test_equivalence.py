@@ -52,4 +52,6 @@ def test_named_edge_cases(case):
 def test_saturated_gates(cell):
     """Large inputs drive σ and tanh into saturation, where 1 − tanh² and σ(1 − σ) vanish."""
     for seed in range(3):
-        assert_equivalent(Case(cell, input_size=3, hidden_size=4, seq_len=12, input_scale=30.0), seed)
+        assert_equivalent(
+            Case(cell, input_size=3, hidden_size=4, seq_len=12, input_scale=30.0), seed
+        )

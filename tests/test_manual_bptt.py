@@ -51,7 +51,9 @@ def flip_output_gate(backward):
         d_a, *rest = backward(*args)
         H = d_a.shape[1] // 4
         d_a = torch.cat([d_a[:, : 3 * H], -d_a[:, 3 * H :]], dim=1)
-        return (d_a, *rest) if len(rest) == 2 else (d_a, d_a, *rest[1:])
+        if len(rest) == 2:  # a step: (d_a, d_h_prev, d_c_prev)
+            return d_a, *rest
+        return d_a, (d_a,), *rest[1:]  # a layer: (d_x̂, d_ĥ blocks, d_state0, d_W_hr)
 
     return broken
 
