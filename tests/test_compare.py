@@ -1,0 +1,128 @@
+"""`python -m compare`: the run folder, the exit status, the failing rows of a broken scratch,
+and one clear line for a bad command line. Runs the CLI in-process with small settings."""
+
+import json
+
+import pytest
+import torch
+
+import scratch.unroll
+from compare import equiv, tasks_check
+from compare.bench import peak_memory_mib
+from compare.cli import build_parser, main
+
+SMALL_RUN = [
+    *("--sizes", "12x2x3x4", "--repeats", "1", "--threads", "1", "--steps", "2", "--no-progress")
+]
+
+
+def test_quick_run_writes_report_json_and_figures(tmp_path):
+    status = main(["--quick", "--cells", "lstm,gru_cell,gru", *SMALL_RUN, "--out", str(tmp_path)])
+    assert status == 0
+    for name in ("report.md", "results.json", "equiv_heatmap.png", "bench_time.png"):
+        assert (tmp_path / name).stat().st_size > 0
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["passed"]
+    rows = results["equivalence"]["matrix"]
+    assert {row["cell"] for row in rows} == {"lstm", "gru_cell", "gru"}
+    assert {(r["case"]["dtype"], r["case"]["bptt"]) for r in rows} == {
+        (d, b) for d in ("float64", "float32") for b in ("manual", "autograd")
+    }
+    assert [b["cell"] for b in results["benchmark"]] == ["lstm", "gru"]  # the benchmarked cells
+    assert {t["task"] for t in results["tasks"]} == set(tasks_check.TASKS)
+    assert "## Equivalence" in (tmp_path / "report.md").read_text()
+
+
+def flip_output_gate(backward):
+    """A broken LSTM backward: the output-gate slice of d_a (dL/dx̂) has its sign flipped."""
+
+    def broken(*args):
+        d_a, *rest = backward(*args)
+        H = d_a.shape[1] // 4
+        flipped = torch.cat([d_a[:, : 3 * H], -d_a[:, 3 * H :]], dim=1)
+        return (flipped, *(flipped if r is d_a else r for r in rest))
+
+    return broken
+
+
+def test_broken_lstm_backward_fails_exactly_the_manual_lstm_rows(tmp_path, monkeypatch):
+    # The cells' step backward, and the layers' fused loop where scratch has one.
+    for name in ("lstm_step_backward", "lstm_layer_backward"):
+        if hasattr(scratch.unroll, name):
+            monkeypatch.setattr(
+                scratch.unroll, name, flip_output_gate(getattr(scratch.unroll, name))
+            )
+    assert main(["equiv", "--out", str(tmp_path), "--no-progress"]) == 1
+
+    rows = json.loads((tmp_path / "results.json").read_text())["equivalence"]["matrix"]
+    lstm_cells = {"lstm", equiv.LSTM_PROJ, "lstm_cell"}
+    for row in rows:
+        broken = row["cell"] in lstm_cells and row["case"]["bptt"] == "manual"
+        assert row["passed"] is not broken, row["label"]
+        assert all(kind.startswith("grad") for kind in row["failed_kinds"])  # forward untouched
+    assert {row["cell"] for row in rows if not row["passed"]} == lstm_cells
+
+
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (["--cells", "lstm,fancy"], "unknown cell 'fancy'"),
+        (["bench", "--sizes", "12x-2x3x4"], "must be positive"),
+        (["bench", "--repeats", "0"], "must be ≥ 1"),
+        (["equiv", "--dtypes", "float16"], "unknown dtype"),
+    ],
+)
+def test_bad_arguments_give_one_line_and_status_2(argv, says, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert says in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_unwritable_out_gives_one_line_and_status_2(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(SystemExit) as exit_:
+        main(["tasks", "--out", str(blocker / "run")])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "cannot write" in err and err.count("\n") == 1
+
+
+def test_options_before_or_after_the_subcommand_mean_the_same():
+    parser = build_parser()
+    assert vars(parser.parse_args(["--quick", "bench"])) == vars(
+        parser.parse_args(["bench", "--quick"])
+    )
+
+
+def test_missing_task_is_not_available_not_a_failure():
+    assert "ModuleNotFoundError" in tasks_check.check_task("no_such_task", 2).unavailable
+    assert "AttributeError" in tasks_check.check_task("impl", 2).unavailable  # no smoke_losses
+
+
+def test_random_configurations_are_reproducible_and_pass():
+    draw = equiv.random_entries(25, seed=7, cells=equiv.MATRIX_CELLS, dtypes=["float64"])
+    assert draw == equiv.random_entries(25, seed=7, cells=equiv.MATRIX_CELLS, dtypes=["float64"])
+    assert all(row.passed for row in equiv.check(draw, progress=False))
+
+
+def test_tensor_kinds_cover_every_harness_name():
+    names = ["output", "h_n", "c'", "grad input", "grad h_0", "grad weight_hr_l1_reverse"]
+    kinds = [equiv.tensor_kind(name) for name in names]
+    assert kinds == ["output", "h_n", "c_n", "grad input", "grad h_0", "grad weights"]
+    assert set(kinds) <= set(equiv.KINDS)
+
+
+def test_peak_memory_is_the_running_peak_above_the_start():
+    mib = 2**18  # float32 elements in one MiB
+
+    def step():
+        a = torch.ones(4 * mib)
+        b = a + 1  # 8 MiB held
+        del a
+        c = torch.cat([b, b])  # 4 + 8 = 12 MiB held: the peak
+        del b, c
+
+    assert peak_memory_mib(step) == pytest.approx(12, abs=0.01)
