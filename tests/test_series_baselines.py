@@ -37,8 +37,9 @@ def test_linear_ar_recursive_and_direct_are_exact_on_a_linear_recurrence(relativ
     scaler = Scaler.fit(train.inputs, relative)
     one = LinearAR.fit(train.inputs, train.targets[:, :1], scaler, [0])
     direct = LinearAR.fit(train.inputs, train.targets, scaler, [0])
-    recursive = roll_forward(lambda w: one.predict(w)[:, 0], test.inputs, 6)
-    assert recursive.shape == (len(test), 6, 1) and direct.predict(test.inputs).shape == (len(test), 6, 1)
+    recursive = roll_forward(one.next_values, test.inputs, 6)
+    assert recursive.shape == (len(test), 6, 1)
+    assert direct.predict(test.inputs).shape == (len(test), 6, 1)
     np.testing.assert_allclose(recursive, test.targets, atol=1e-6)
     np.testing.assert_allclose(direct.predict(test.inputs), test.targets, atol=1e-6)
 

@@ -50,7 +50,9 @@ def test_csv_missing_column_is_named(tmp_path):
 
 def test_csv_non_numeric_data_is_an_error_not_a_gap(tmp_path):
     path = write(tmp_path, "a,b\n1,2\n3,oops\n5,6\n")
-    with pytest.raises(ValueError, match=r"column 'b' holds non-numeric data, e.g. 'oops' in data row 2"):
+    with pytest.raises(
+        ValueError, match=r"column 'b' holds non-numeric data, e.g. 'oops' in data row 2"
+    ):
         load_csv(path, ["a", "b"], "b")
 
 

@@ -17,7 +17,8 @@ def test_first_and_last_window_at_the_edges():
     w = make_windows(rows(20), window=4, horizon=3, lo=0, hi=20)
     assert w.inputs.shape == (14, 4, 1) and w.targets.shape == (14, 3, 1)
     assert w.inputs[0, :, 0].tolist() == [0, 1, 2, 3] and w.targets[0, :, 0].tolist() == [4, 5, 6]
-    assert w.inputs[-1, :, 0].tolist() == [13, 14, 15, 16] and w.targets[-1, :, 0].tolist() == [17, 18, 19]
+    assert w.inputs[-1, :, 0].tolist() == [13, 14, 15, 16]
+    assert w.targets[-1, :, 0].tolist() == [17, 18, 19]
     assert w.starts[0] == 4 and w.starts[-1] == 17
 
 
@@ -51,7 +52,9 @@ def test_no_leakage_across_splits(length, window, horizon):
 
 
 def test_too_few_rows_for_one_window_is_a_clear_error():
-    with pytest.raises(ValueError, match=r"too few rows for one window: the train part .* 10 inputs \+ 5 targets"):
+    with pytest.raises(
+        ValueError, match=r"too few rows for one window: the train part .* 10 inputs \+ 5 targets"
+    ):
         split_windows(rows(12), window=10, horizon=5, val_fraction=0.15, test_fraction=0.15)
     with pytest.raises(ValueError, match=r"too few rows for one window: the test part"):
         split_windows(rows(40), window=3, horizon=8, val_fraction=0.5, test_fraction=0.1)
