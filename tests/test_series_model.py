@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from tasks.series import PRESETS, SeriesConfig, SeriesTask, build_model, network_forecast, prepare
+from tasks.series_config import PRESETS, SeriesConfig, prepare
+from tasks.series_model import SeriesTask, build_model, network_forecast
 
 
 def small(**changes) -> SeriesConfig:
