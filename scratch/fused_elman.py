@@ -4,7 +4,8 @@ Each step writes h_t over its own rows of x̂ (which it no longer needs), so the
 allocates nothing. The backward computes the derivative factor once for all steps from the
 outputs (docs/performance.md):
     tanh'(a_t) = 1 − h_t²          relu'(a_t) = 1[h_t > 0]
-and a backward step is then d_a_t = d_h_t ⊙ φ'(a_t), d_h_{t-1} = d_a_t W_hh.
+and a backward step is then d_a_t = d_h_t ⊙ φ'(a_t); d_h_{t-1} = ∂L/∂y_{t-1} + d_a_t W_hh is
+one addmm (steps.carry).
 """
 
 import torch
@@ -29,13 +30,13 @@ def elman_layer_forward(x_proj, state0, W_hh, b_hh, W_hr, steps: Steps, keep: bo
 
 
 def elman_layer_backward(d_Y, d_state_n, W_hh, W_hr, steps: Steps, Y, h0, saved, relu: bool):
-    """BPTT with φ' in hand. Returns dL/dx̂ (T_total, H), dL/dĥ (the same) as column blocks,
-    (dL/dh_0,) and no dL/dW_hr."""
+    """BPTT with φ' in hand. Returns dL/dx̂ and dL/dĥ (the same) as column blocks, (dL/dh_0,)
+    and no dL/dW_hr."""
     d_A = (Y > 0).to(Y.dtype) if relu else torch.mul(Y, Y).neg_().add_(1)  # φ'(a_t), then dL/da_t
     d_Ys, d_As = steps.split(d_Y), steps.split(d_A)
-    d_h_next = d_state_n[0]
+    d_h0 = torch.zeros_like(h0)
+    d_h = steps.first_grad(d_Ys, d_state_n[0])  # dL/dh_t: from the output at t and from t+1
     for t in steps.backward_order:
-        d_h = d_Ys[t] + steps.rows(d_h_next, t)  # from the output at t and from step t+1
         d_a = torch.mul(d_h, d_As[t], out=d_As[t])  # d_a_t = d_h_t ⊙ φ'(a_t)
-        d_h_next = steps.merge(d_a @ W_hh, d_h_next)  # d_h_{t-1} = d_a_t W_hh
-    return d_A, (d_A,), (d_h_next,), None
+        d_h = steps.carry(t, d_a, W_hh, d_Ys, d_state_n[0], d_h0)  # d_h_{t-1}
+    return (d_A,), (d_A,), (d_h0,), None

@@ -9,7 +9,7 @@ What changes is where the work is done, not the math (docs/performance.md):
   so that a backward step is the chain rule of lstm_step_backward with those factors in hand:
       d_c_t = d_c_{t+1→t} + d_m_t ⊙ ∂m_t/∂c_t         d_a_{i,f,g} = d_c_t ⊙ ∂c_t/∂a_{i,f,g}
       d_a_o = d_m_t ⊙ ∂m_t/∂a_o                        d_c_{t-1} = d_c_t ⊙ f_t
-      d_h_{t-1} = d_a_t W_hh
+      d_h_{t-1} = ∂L/∂y_{t-1} + d_a_t W_hh            (one addmm: steps.carry)
 """
 
 import torch
@@ -61,8 +61,8 @@ def _factors(gates, C_prev, tanh_C, M, W_hr):
 
 
 def lstm_layer_backward(d_Y, d_state_n, W_hh, W_hr, steps: Steps, Y, h0, saved):
-    """BPTT with the factors in hand. Returns dL/dx̂ (T_total, 4H), dL/dĥ (the same) as column
-    blocks, dL/d(h_0, c_0) and dL/dW_hr."""
+    """BPTT with the factors in hand. Returns dL/dx̂ and dL/dĥ (the same) as column blocks,
+    dL/d(h_0, c_0) and dL/dW_hr."""
     factors, f, d_c_d_m, M = saved
     H = f.shape[1]
     d_A = torch.empty_like(factors)  # dL/da_t of every step                     (T_total, 4H)
@@ -72,15 +72,15 @@ def lstm_layer_backward(d_Y, d_state_n, W_hh, W_hr, steps: Steps, Y, h0, saved):
     o_factor, o_grad = split(factors[:, 3 * H :]), split(d_A[:, 3 * H :])
     d_Ys, d_As, fs, d_c_d_ms = map(split, (d_Y, d_A, f, d_c_d_m))
     d_hs = [None] * len(d_Ys)
-    d_h_next, d_c_next = d_state_n
+    d_h0, (d_h_n, d_c_next) = torch.zeros_like(h0), d_state_n
+    d_h = steps.first_grad(d_Ys, d_h_n)  # dL/dh_t: from the output at t and from t+1
     for t in steps.backward_order:
-        d_h = d_Ys[t] + steps.rows(d_h_next, t)  # from the output at t and from step t+1
         d_m = d_h if W_hr is None else d_h @ W_hr  # ∂h_t/∂m_t = W_hr
         d_c = torch.addcmul(steps.rows(d_c_next, t), d_m, d_c_d_ms[t])  # + d_m ⊙ ∂m/∂c
         torch.mul(ifg_factor[t], d_c.unsqueeze(1), out=ifg_grad[t])  # d_a_{i,f,g}
         torch.mul(d_m, o_factor[t], out=o_grad[t])  # d_a_o = d_m ⊙ ∂m/∂a_o
-        d_h_next = steps.merge(d_As[t] @ W_hh, d_h_next)  # d_h_{t-1} = d_a_t W_hh
-        d_c_next = steps.merge(d_c * fs[t], d_c_next)  # d_c_{t-1} = d_c_t ⊙ f_t
         d_hs[t] = d_h
+        d_h = steps.carry(t, d_As[t], W_hh, d_Ys, d_h_n, d_h0)  # d_h_{t-1}, from d_a_t W_hh
+        d_c_next = steps.merge(d_c * fs[t], d_c_next)  # d_c_{t-1} = d_c_t ⊙ f_t
     d_W_hr = None if W_hr is None else torch.cat(d_hs).t() @ M  # Σ_t d_h_tᵀ m_t
-    return d_A, (d_A,), (d_h_next, d_c_next), d_W_hr
+    return (d_A,), (d_A,), (d_h0, d_c_next), d_W_hr

@@ -66,3 +66,39 @@ class Steps:
         else:  # step t reads step t-1's output; the first step reads h_0
             first, rest, rest_prev = d[:N], d[N:], outputs[: T - N]
         return torch.addmm(first.t() @ state0, rest.t(), rest_prev)
+
+    def first_grad(self, d_outputs: tuple, d_state_n: Tensor) -> Tensor:
+        """dL/dh at the first step BPTT visits: its output's gradient plus the final state's."""
+        t = self.backward_order[0]
+        return d_outputs[t] + self.rows(d_state_n, t)
+
+    def carry(self, t, d_a, W, d_outputs: tuple, d_state_n, d_state0, direct=None):
+        """BPTT's hand-over from step t to the step it read its state from.
+
+        The gradient reaching h_{t-1} is d_a W (plus d_h ⊙ z for the GRU, `direct`). It is added
+        to that step's output gradient in one addmm, giving the d_h of the next step BPTT
+        visits, which is returned. Rows that read h_0 at step t write their part into d_state0;
+        rows whose sequence ended at that step bring in their share of dL/dh_n. None at the end.
+        """
+        b, prev = self.sizes[t], t + 1 if self.reverse else t - 1
+        if not 0 <= prev < len(self.sizes):  # step t read h_0
+            d_state0[:b] = _recurrent(None, d_a, W, direct)
+            return None
+        b_prev = self.sizes[prev]
+        if b_prev == b:
+            return _recurrent(d_outputs[prev], d_a, W, direct)
+        if b_prev > b:  # rows [b, b_prev) ended at step prev: their h there is in h_n
+            head = _recurrent(d_outputs[prev][:b], d_a, W, direct)
+            return torch.cat([head, d_outputs[prev][b:] + d_state_n[b:b_prev]])
+        # b_prev < b: rows [b_prev, b) started at step t, from h_0
+        tail = None if direct is None else (direct[0][b_prev:], direct[1][b_prev:])
+        d_state0[b_prev:b] = _recurrent(None, d_a[b_prev:], W, tail)
+        head = None if direct is None else (direct[0][:b_prev], direct[1][:b_prev])
+        return _recurrent(d_outputs[prev], d_a[:b_prev], W, head)
+
+
+def _recurrent(base, d_a, W, direct):
+    """base + d_h ⊙ z (when direct = (d_h, z)) + d_a W, in as few calls as possible."""
+    if direct is not None:
+        base = direct[0] * direct[1] if base is None else torch.addcmul(base, *direct)
+    return torch.mm(d_a, W) if base is None else torch.addmm(base, d_a, W)

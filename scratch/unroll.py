@@ -70,8 +70,8 @@ def readable_forward(mode, x_proj, state0, W_hh, b_hh, W_hr, steps: Steps):
 
 
 def readable_backward(mode, d_y, d_state_n, W_hh, W_hr, steps: Steps, tape):
-    """BPTT over the cell steps' backward. Returns dL/dx̂, dL/dĥ (as one column block),
-    dL/d(state_0) and dL/dW_hr."""
+    """BPTT over the cell steps' backward. Returns dL/dx̂ and dL/dĥ (as column blocks, here one
+    each), dL/d(state_0) and dL/dW_hr."""
     L = len(steps.sizes)
     d_x_projs, d_h_projs, d_hs = [None] * L, [None] * L, [None] * L
     d_state = d_state_n
@@ -88,7 +88,7 @@ def readable_backward(mode, d_y, d_state_n, W_hh, W_hr, steps: Steps, tape):
     if W_hr is not None:
         M = torch.cat([saved[-1] for saved in tape])  # m_t of every step
         d_W_hr = torch.cat(d_hs).t() @ M  # Σ_t d_h_tᵀ m_t
-    return d_X_proj, (d_H_proj,), d_state, d_W_hr
+    return (d_X_proj,), (d_H_proj,), d_state, d_W_hr
 
 
 def _in_order(per_step: tuple, steps: Steps) -> list:
@@ -120,16 +120,23 @@ def input_projection(mode: str, x, W_ih, b_ih, b_hh):
     return torch.addmm(bias, x, W_ih.t())  # (T_total, G)
 
 
-def weight_gradients(d_X_proj, d_H_blocks, x, y, h0, steps: Steps, W_ih, has_bias, need_d_x):
+def weight_gradients(d_X_blocks, d_H_blocks, x, y, h0, steps: Steps, W_ih, has_bias, need_d_x):
     """After the backward loop, one product each: dL/dx, dL/dW_ih, dL/dW_hh, dL/db_ih, dL/db_hh.
 
-    d_H_blocks: dL/dĥ as column blocks (one, or the GRU's two); y, h0: the outputs and the
+    d_X_blocks, d_H_blocks: dL/dx̂ and dL/dĥ (T_total, ·) as column blocks that follow the rows
+    of W_ih and W_hh in order (one block each, except in the GRU). y, h0: the outputs and the
     initial state, from which steps.previous_product reads h_{t-1}.
     """
-    d_x = d_X_proj @ W_ih if need_d_x else None  # ∂x̂_t/∂x_t = W_ih
-    d_W_ih = d_X_proj.t() @ x  # Σ_t d_x̂_tᵀ x_t
+    d_x = None
+    if need_d_x:  # ∂x̂_t/∂x_t = W_ih
+        row = 0
+        for d in d_X_blocks:
+            part = W_ih[row : row + d.shape[1]]
+            d_x = d @ part if d_x is None else d_x.addmm_(d, part)
+            row += d.shape[1]
+    d_W_ih = torch.cat([d.t() @ x for d in d_X_blocks])  # Σ_t d_x̂_tᵀ x_t
     d_W_hh = torch.cat([steps.previous_product(d, y, h0) for d in d_H_blocks])  # Σ_t d_ĥ_tᵀ h_{t-1}
-    d_b_ih = d_X_proj.sum(0) if has_bias else None  # Σ_t d_x̂_t
+    d_b_ih = torch.cat([d.sum(0) for d in d_X_blocks]) if has_bias else None  # Σ_t d_x̂_t
     d_b_hh = torch.cat([d.sum(0) for d in d_H_blocks]) if has_bias else None  # Σ_t d_ĥ_t
     return d_x, d_W_ih, d_W_hh, d_b_ih, d_b_hh
 
@@ -158,15 +165,15 @@ class ManualBPTT(torch.autograd.Function):
             return (None, None, None, None, *_differentiable_backward(ctx, d_y, d_state_n))
         x, h0, _, W_ih, W_hh, _, _, W_hr, y = ctx.saved_tensors
         if ctx.fused:
-            d_X_proj, d_H_blocks, d_state0, d_W_hr = _fused_backward(
+            d_X_blocks, d_H_blocks, d_state0, d_W_hr = _fused_backward(
                 ctx.mode, d_y, d_state_n, W_hh, W_hr, ctx.steps, y, h0, ctx.tape
             )
         else:
-            d_X_proj, d_H_blocks, d_state0, d_W_hr = readable_backward(
+            d_X_blocks, d_H_blocks, d_state0, d_W_hr = readable_backward(
                 ctx.mode, d_y, d_state_n, W_hh, W_hr, ctx.steps, ctx.tape
             )
         d_x, *d_params = weight_gradients(
-            d_X_proj, d_H_blocks, x, y, h0, ctx.steps, W_ih, ctx.has_bias, ctx.needs_input_grad[4]
+            d_X_blocks, d_H_blocks, x, y, h0, ctx.steps, W_ih, ctx.has_bias, ctx.needs_input_grad[4]
         )
         d_c0 = d_state0[1] if len(d_state0) == 2 else None
         return (None, None, None, None, d_x, d_state0[0], d_c0, *d_params, d_W_hr)

@@ -10,6 +10,7 @@ import scratch.unroll
 from compare import equiv, tasks_check
 from compare.bench import peak_memory_mib
 from compare.cli import build_parser, main
+from tests.breakage import flip_output_gate
 
 SMALL_RUN = [
     *("--sizes", "12x2x3x4", "--repeats", "1", "--threads", "1", "--steps", "2", "--no-progress")
@@ -33,25 +34,10 @@ def test_quick_run_writes_report_json_and_figures(tmp_path):
     assert "## Equivalence" in (tmp_path / "report.md").read_text()
 
 
-def flip_output_gate(backward):
-    """A broken LSTM backward: the output-gate slice of d_a (dL/dx̂) has its sign flipped."""
-
-    def broken(*args):
-        d_a, *rest = backward(*args)
-        H = d_a.shape[1] // 4
-        flipped = torch.cat([d_a[:, : 3 * H], -d_a[:, 3 * H :]], dim=1)
-        return (flipped, *(flipped if r is d_a else r for r in rest))
-
-    return broken
-
-
 def test_broken_lstm_backward_fails_exactly_the_manual_lstm_rows(tmp_path, monkeypatch):
-    # The cells' step backward, and the layers' fused loop where scratch has one.
+    # The cells' step backward, and the layers' fused loop.
     for name in ("lstm_step_backward", "lstm_layer_backward"):
-        if hasattr(scratch.unroll, name):
-            monkeypatch.setattr(
-                scratch.unroll, name, flip_output_gate(getattr(scratch.unroll, name))
-            )
+        monkeypatch.setattr(scratch.unroll, name, flip_output_gate(getattr(scratch.unroll, name)))
     assert main(["equiv", "--out", str(tmp_path), "--no-progress"]) == 1
 
     rows = json.loads((tmp_path / "results.json").read_text())["equivalence"]["matrix"]

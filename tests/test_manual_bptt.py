@@ -6,6 +6,7 @@ import torch
 import scratch
 import scratch.unroll
 from compare.harness import Case, compare_case
+from tests.breakage import flip_output_gate
 
 
 def graph_size(t: torch.Tensor) -> int:
@@ -42,20 +43,6 @@ def test_manual_backward_is_called(monkeypatch):
     model = scratch.GRU(3, 4, num_layers=2, bidirectional=True)
     model(torch.randn(5, 2, 3))[0].sum().backward()
     assert len(calls) == 4  # one per layer and direction
-
-
-def flip_output_gate(backward):
-    """A broken copy of an LSTM backward: the sign of d_a_o flipped."""
-
-    def broken(*args):
-        d_a, *rest = backward(*args)
-        H = d_a.shape[1] // 4
-        d_a = torch.cat([d_a[:, : 3 * H], -d_a[:, 3 * H :]], dim=1)
-        if len(rest) == 2:  # a step: (d_a, d_h_prev, d_c_prev)
-            return d_a, *rest
-        return d_a, (d_a,), *rest[1:]  # a layer: (d_x̂, d_ĥ blocks, d_state0, d_W_hr)
-
-    return broken
 
 
 @pytest.mark.parametrize(
