@@ -69,13 +69,14 @@ def gru_layer_backward(d_Y, d_state_n, W_hh, W_hr, steps: Steps, Y, h0, saved):
     split = steps.split
     d_ar, d_az, d_hn, d_an, d_hp = map(split, (d_ar, d_az, d_hn, d_an, D[:, : 3 * H]))
     r_s, z_s, d_Ys = split(r), split(z), split(d_Y)
-    d_h0 = torch.zeros_like(h0)
+    d_h0, buffers = torch.zeros_like(h0), (torch.empty_like(h0), torch.empty_like(h0))
     d_h = steps.first_grad(d_Ys, d_state_n[0])  # dL/dh_t: from the output at t and from t+1
-    for t in steps.backward_order:
+    for k, t in enumerate(steps.backward_order):
         d_a_n = d_an[t].mul_(d_h)  # d_a_n = d_h ⊙ ∂h/∂a_n
         d_az[t].mul_(d_h)  # d_a_z = d_h ⊙ ∂h/∂a_z
         d_ar[t].mul_(d_a_n)  # d_a_r = d_a_n ⊙ ∂a_n/∂a_r
         torch.mul(d_a_n, r_s[t], out=d_hn[t])  # d_ĥ_n = d_a_n ⊙ r_t
         # d_h_{t-1} = d_h ⊙ z_t + d_ĥ_t W_hh
-        d_h = steps.carry(t, d_hp[t], W_hh, d_Ys, d_state_n[0], d_h0, (d_h, z_s[t]))
+        direct = (d_h, z_s[t])
+        d_h = steps.carry(t, d_hp[t], W_hh, d_Ys, d_state_n[0], d_h0, direct, buffers[k % 2])
     return (D[:, : 2 * H], D[:, 3 * H :]), (D[:, : 3 * H],), (d_h0,), None

@@ -2,41 +2,54 @@
 
 What changes is where the work is done, not the math (docs/performance.md):
 - every step writes into buffers allocated once for all steps, with out= and in-place ops;
+- the gates are stored in the order o, i, f, g (unroll.py permutes the weights' rows to match,
+  and the gradients' rows back), so the three sigmoids are one call and g's tanh another;
 - the derivative factors are computed once, for all steps, at the end of the forward loop:
-      ∂c_t/∂a_i = g_t ⊙ σ'(a_i) = g_t ⊙ i_t(1 − i_t)      ∂c_t/∂a_f = c_{t-1} ⊙ f_t(1 − f_t)
-      ∂c_t/∂a_g = i_t ⊙ (1 − g_t²)                        ∂m_t/∂a_o = tanh(c_t) ⊙ o_t(1 − o_t)
-      ∂m_t/∂c_t = o_t ⊙ (1 − tanh² c_t)
-  so that a backward step is the chain rule of lstm_step_backward with those factors in hand:
-      d_c_t = d_c_{t+1→t} + d_m_t ⊙ ∂m_t/∂c_t         d_a_{i,f,g} = d_c_t ⊙ ∂c_t/∂a_{i,f,g}
-      d_a_o = d_m_t ⊙ ∂m_t/∂a_o                        d_c_{t-1} = d_c_t ⊙ f_t
-      d_h_{t-1} = ∂L/∂y_{t-1} + d_a_t W_hh            (one addmm: steps.carry)
+      ∂m_t/∂a_o = tanh(c_t) ⊙ o_t(1 − o_t)               ∂c_t/∂a_i = g_t ⊙ i_t(1 − i_t)
+      ∂c_t/∂a_f = c_{t-1} ⊙ f_t(1 − f_t)                 ∂c_t/∂a_g = i_t ⊙ (1 − g_t²)
+      ∂c_t/∂c_{t-1} = f_t                                ∂m_t/∂c_t = o_t ⊙ (1 − tanh² c_t)
+  and laid out per row as [∂m/∂a_o, ∂c/∂a_i, ∂c/∂a_f, ∂c/∂a_g, ∂c/∂c_{t-1}], so that a backward
+  step is the chain rule of lstm_step_backward in four calls:
+      d_c_t = d_c_{t+1→t} + d_m_t ⊙ ∂m_t/∂c_t
+      [d_a_i, d_a_f, d_a_g, d_c_{t-1}] = d_c_t ⊙ [∂c/∂a_i, ∂c/∂a_f, ∂c/∂a_g, ∂c/∂c_{t-1}]   (one mul)
+      d_a_o = d_m_t ⊙ ∂m_t/∂a_o
+      d_h_{t-1} = ∂L/∂y_{t-1} + d_a_t W_hh             (one addmm: steps.carry)
 """
 
 import torch
 
 from scratch.steps import Steps
 
+FUSED_ORDER = (3, 0, 1, 2)  # torch.nn's gate blocks i, f, g, o (0 … 3), taken as o, i, f, g
+TORCH_ORDER = (1, 2, 3, 0)  # and back
+_GATE_SPANS = ((0, 4), (0, 3), (0, 1), (1, 2), (2, 3), (3, 4))  # a, [o i f], o, i, f, g
+
+
+def reorder_gates(tensor, order):
+    """The four gate blocks of a weight, bias or gradient (along dim 0) in another order."""
+    blocks = tensor.chunk(4, dim=0)
+    return torch.cat([blocks[k] for k in order])
+
 
 def lstm_layer_forward(x_proj, state0, W_hh, b_hh, W_hr, steps: Steps, keep: bool):
-    """x_proj: x̂ for all steps (T_total, 4H). Returns outputs (T_total, P), (h_n, c_n), saved."""
+    """x_proj: x̂ for all steps (T_total, 4H), gates o, i, f, g; W_hh's rows in that order.
+    Returns outputs (T_total, P), (h_n, c_n), and the factors the backward needs."""
     h, c = state0
     H = c.shape[1]
-    gates = x_proj  # each step overwrites its x̂_t with a_t, then with i, f, g, o  (T_total, 4H)
+    gates = x_proj  # each step overwrites its x̂_t with a_t, then with o, i, f, g  (T_total, 4H)
     C = x_proj.new_empty(x_proj.shape[0], H)  # c_t                               (T_total, H)
     tanh_C = torch.empty_like(C)
     M = torch.empty_like(C)  # m_t = o_t ⊙ tanh(c_t)
     Y = M if W_hr is None else x_proj.new_empty(x_proj.shape[0], W_hr.shape[0])  # h_t
     split = steps.split
-    i_f, g, o = split(gates[:, : 2 * H]), split(gates[:, 2 * H : 3 * H]), split(gates[:, 3 * H :])
-    i, f = split(gates[:, :H]), split(gates[:, H : 2 * H])
-    a, Cs, tanh_Cs, Ms, Ys = map(split, (gates, C, tanh_C, M, Y))
+    a, oif, o, i, f, g = (split(gates[:, k * H : j * H]) for k, j in _GATE_SPANS)
+    Cs, tanh_Cs, Ms, Ys = map(split, (C, tanh_C, M, Y))
     W_hh_t = W_hh.t()
     for t in steps.forward_order:
         c_prev = steps.rows(c, t)
         a[t].addmm_(steps.rows(h, t), W_hh_t)  # a_t = x̂_t + h_{t-1} W_hhᵀ
-        i_f[t].sigmoid_()  # i_t, f_t = σ(a_i), σ(a_f)
+        oif[t].sigmoid_()  # o_t, i_t, f_t = σ(a_o), σ(a_i), σ(a_f)
         g[t].tanh_()  # g_t = tanh(a_g)
-        o[t].sigmoid_()  # o_t = σ(a_o)
         torch.mul(f[t], c_prev, out=Cs[t]).addcmul_(i[t], g[t])  # c_t = f ⊙ c_{t-1} + i ⊙ g
         torch.tanh(Cs[t], out=tanh_Cs[t])
         torch.mul(o[t], tanh_Cs[t], out=Ms[t])  # m_t = o_t ⊙ tanh(c_t)
@@ -48,39 +61,43 @@ def lstm_layer_forward(x_proj, state0, W_hh, b_hh, W_hr, steps: Steps, keep: boo
 
 
 def _factors(gates, C_prev, tanh_C, M, W_hr):
-    """The derivative factors of all steps at once; the activations are overwritten by them."""
-    i, f, g, o = gates.chunk(4, dim=1)
-    f_saved = f.clone()  # d_c_{t-1} = d_c_t ⊙ f_t needs f_t itself
-    d_c_d_m = o * (1 - tanh_C * tanh_C)  # ∂m/∂c = o ⊙ (1 − tanh² c)
-    o.mul_(1 - o).mul_(tanh_C)  # ∂m/∂a_o = tanh(c) ⊙ o(1 − o)
-    d_c_d_g = i * (1 - g * g)  # ∂c/∂a_g = i ⊙ (1 − g²)
-    i.mul_(1 - i).mul_(g)  # ∂c/∂a_i = g ⊙ i(1 − i)
-    f.mul_(1 - f).mul_(C_prev)  # ∂c/∂a_f = c_{t-1} ⊙ f(1 − f)
-    g.copy_(d_c_d_g)
-    return gates, f_saved, d_c_d_m, (M if W_hr is not None else None)
+    """The derivative factors of all steps at once, laid out as the module docstring says."""
+    o, i, f, g = gates.chunk(4, dim=1)
+    factors = gates.new_empty(gates.shape[0], 5 * gates.shape[1] // 4)  # (T_total, 5H)
+    d_m_d_ao, d_c_d_ai, d_c_d_af, d_c_d_ag, d_c_d_cprev = factors.chunk(5, dim=1)
+    torch.sub(1, o, out=d_m_d_ao).mul_(o).mul_(tanh_C)  # ∂m/∂a_o = tanh(c) ⊙ o(1 − o)
+    torch.sub(1, i, out=d_c_d_ai).mul_(i).mul_(g)  # ∂c/∂a_i = g ⊙ i(1 − i)
+    torch.sub(1, f, out=d_c_d_af).mul_(f).mul_(C_prev)  # ∂c/∂a_f = c_{t-1} ⊙ f(1 − f)
+    torch.mul(g, g, out=d_c_d_ag).neg_().add_(1).mul_(i)  # ∂c/∂a_g = i ⊙ (1 − g²)
+    d_c_d_cprev.copy_(f)  # ∂c/∂c_{t-1} = f
+    d_m_d_c = tanh_C.mul_(tanh_C).neg_().add_(1).mul_(o)  # ∂m/∂c = o ⊙ (1 − tanh² c)
+    return factors, d_m_d_c, (M if W_hr is not None else None)
 
 
 def lstm_layer_backward(d_Y, d_state_n, W_hh, W_hr, steps: Steps, Y, h0, saved):
-    """BPTT with the factors in hand. Returns dL/dx̂ and dL/dĥ (the same) as column blocks,
-    dL/d(h_0, c_0) and dL/dW_hr."""
-    factors, f, d_c_d_m, M = saved
-    H = f.shape[1]
-    d_A = torch.empty_like(factors)  # dL/da_t of every step                     (T_total, 4H)
+    """BPTT with the factors in hand. Returns dL/dx̂ and dL/dĥ (the same, gates o, i, f, g) as
+    column blocks, dL/d(h_0, c_0) and dL/dW_hr."""
+    factors, d_m_d_c, M = saved
+    H = d_m_d_c.shape[1]
+    grads = torch.empty_like(factors)  # [d_a_o, d_a_i, d_a_f, d_a_g, d_c_{t-1}]  (T_total, 5H)
     split = steps.split
-    ifg_factor = split(factors[:, : 3 * H].view(-1, 3, H))
-    ifg_grad = split(d_A[:, : 3 * H].view(-1, 3, H))
-    o_factor, o_grad = split(factors[:, 3 * H :]), split(d_A[:, 3 * H :])
-    d_Ys, d_As, fs, d_c_d_ms = map(split, (d_Y, d_A, f, d_c_d_m))
+    o_factor, o_grad = split(factors[:, :H]), split(grads[:, :H])
+    c_factor = split(factors[:, H:].view(-1, 4, H))  # ∂c/∂a_i, ∂c/∂a_f, ∂c/∂a_g, ∂c/∂c_{t-1}
+    c_grad = split(grads[:, H:].view(-1, 4, H))
+    d_As, d_c_prevs, d_Ys, d_m_d_cs = map(
+        split, (grads[:, : 4 * H], grads[:, 4 * H :], d_Y, d_m_d_c)
+    )
     d_hs = [None] * len(d_Ys)
     d_h0, (d_h_n, d_c_next) = torch.zeros_like(h0), d_state_n
     d_h = steps.first_grad(d_Ys, d_h_n)  # dL/dh_t: from the output at t and from t+1
     for t in steps.backward_order:
         d_m = d_h if W_hr is None else d_h @ W_hr  # ∂h_t/∂m_t = W_hr
-        d_c = torch.addcmul(steps.rows(d_c_next, t), d_m, d_c_d_ms[t])  # + d_m ⊙ ∂m/∂c
-        torch.mul(ifg_factor[t], d_c.unsqueeze(1), out=ifg_grad[t])  # d_a_{i,f,g}
+        d_c = torch.addcmul(steps.rows(d_c_next, t), d_m, d_m_d_cs[t])  # + d_m ⊙ ∂m/∂c
+        torch.mul(c_factor[t], d_c.unsqueeze(1), out=c_grad[t])  # d_a_{i,f,g}, d_c_{t-1}
         torch.mul(d_m, o_factor[t], out=o_grad[t])  # d_a_o = d_m ⊙ ∂m/∂a_o
         d_hs[t] = d_h
         d_h = steps.carry(t, d_As[t], W_hh, d_Ys, d_h_n, d_h0)  # d_h_{t-1}, from d_a_t W_hh
-        d_c_next = steps.merge(d_c * fs[t], d_c_next)  # d_c_{t-1} = d_c_t ⊙ f_t
+        d_c_next = steps.merge(d_c_prevs[t], d_c_next)
     d_W_hr = None if W_hr is None else torch.cat(d_hs).t() @ M  # Σ_t d_h_tᵀ m_t
+    d_A = grads[:, : 4 * H]
     return (d_A,), (d_A,), (d_h0, d_c_next), d_W_hr

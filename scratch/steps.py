@@ -45,6 +45,11 @@ class Steps:
 
         Rebuilt from the outputs and the initial state, so the forward loop keeps no copy.
         """
+        N, T = self.sizes[0] if self.sizes else 0, outputs.shape[0]
+        if all(b == N for b in self.sizes):  # a plain batch: the outputs, shifted by one step
+            if self.reverse:
+                return torch.cat([outputs[N:], state0])
+            return torch.cat([state0, outputs[: T - N]])
         y, reads = self.split(outputs), [None] * len(self.sizes)
         state = state0
         for t in self.forward_order:
@@ -59,7 +64,7 @@ class Steps:
         so the sum is two products on shifted views, without a stacked copy of h_{t-1}.
         """
         N, T = self.sizes[0] if self.sizes else 0, d.shape[0]
-        if any(b != N for b in self.sizes):
+        if not all(b == N for b in self.sizes):
             return d.t() @ self.previous(outputs, state0)
         if self.reverse:  # step t reads step t+1's output; the last step reads h_0
             first, rest, rest_prev = d[T - N :], d[: T - N], outputs[N:]
@@ -72,13 +77,15 @@ class Steps:
         t = self.backward_order[0]
         return d_outputs[t] + self.rows(d_state_n, t)
 
-    def carry(self, t, d_a, W, d_outputs: tuple, d_state_n, d_state0, direct=None):
+    def carry(self, t, d_a, W, d_outputs: tuple, d_state_n, d_state0, direct=None, out=None):
         """BPTT's hand-over from step t to the step it read its state from.
 
         The gradient reaching h_{t-1} is d_a W (plus d_h ⊙ z for the GRU, `direct`). It is added
         to that step's output gradient in one addmm, giving the d_h of the next step BPTT
-        visits, which is returned. Rows that read h_0 at step t write their part into d_state0;
-        rows whose sequence ended at that step bring in their share of dL/dh_n. None at the end.
+        visits, which is returned (written into `out`, an (N, ·) buffer, when given: reusing a
+        buffer that is warm in cache beats a fresh allocation per step). Rows that read h_0 at
+        step t write their part into d_state0; rows whose sequence ended at that step bring in
+        their share of dL/dh_n. None at the end.
         """
         b, prev = self.sizes[t], t + 1 if self.reverse else t - 1
         if not 0 <= prev < len(self.sizes):  # step t read h_0
@@ -86,7 +93,7 @@ class Steps:
             return None
         b_prev = self.sizes[prev]
         if b_prev == b:
-            return _recurrent(d_outputs[prev], d_a, W, direct)
+            return _recurrent(d_outputs[prev], d_a, W, direct, _rows(out, b))
         if b_prev > b:  # rows [b, b_prev) ended at step prev: their h there is in h_n
             head = _recurrent(d_outputs[prev][:b], d_a, W, direct)
             return torch.cat([head, d_outputs[prev][b:] + d_state_n[b:b_prev]])
@@ -94,11 +101,19 @@ class Steps:
         tail = None if direct is None else (direct[0][b_prev:], direct[1][b_prev:])
         d_state0[b_prev:b] = _recurrent(None, d_a[b_prev:], W, tail)
         head = None if direct is None else (direct[0][:b_prev], direct[1][:b_prev])
-        return _recurrent(d_outputs[prev], d_a[:b_prev], W, head)
+        return _recurrent(d_outputs[prev], d_a[:b_prev], W, head, _rows(out, b_prev))
 
 
-def _recurrent(base, d_a, W, direct):
+def _rows(out, b):
+    return out if out is None or out.shape[0] == b else out[:b]
+
+
+def _recurrent(base, d_a, W, direct, out=None):
     """base + d_h ⊙ z (when direct = (d_h, z)) + d_a W, in as few calls as possible."""
     if direct is not None:
-        base = direct[0] * direct[1] if base is None else torch.addcmul(base, *direct)
-    return torch.mm(d_a, W) if base is None else torch.addmm(base, d_a, W)
+        if base is None:
+            return torch.mul(*direct, out=out).addmm_(d_a, W)
+        return torch.addcmul(base, *direct, out=out).addmm_(d_a, W)
+    if base is None:
+        return torch.mm(d_a, W, out=out)
+    return torch.addmm(base, d_a, W, out=out)

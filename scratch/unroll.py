@@ -25,7 +25,13 @@ import torch
 from scratch.elman import elman_step, elman_step_backward
 from scratch.fused_elman import elman_layer_backward, elman_layer_forward
 from scratch.fused_gru import gru_layer_backward, gru_layer_forward
-from scratch.fused_lstm import lstm_layer_backward, lstm_layer_forward
+from scratch.fused_lstm import (
+    FUSED_ORDER,
+    TORCH_ORDER,
+    lstm_layer_backward,
+    lstm_layer_forward,
+    reorder_gates,
+)
 from scratch.gru import gru_step, gru_step_backward
 from scratch.lstm import lstm_step, lstm_step_backward
 from scratch.steps import Steps
@@ -95,6 +101,17 @@ def _in_order(per_step: tuple, steps: Steps) -> list:
     return [per_step[t] for t in steps.forward_order]
 
 
+def _fused_params(mode, params):
+    """The fused LSTM keeps its gates in the order o, i, f, g: reorder the rows to match."""
+    if mode != "LSTM":
+        return params
+    W_ih, W_hh, b_ih, b_hh, W_hr = params
+    reordered = (
+        None if p is None else reorder_gates(p, FUSED_ORDER) for p in (W_ih, W_hh, b_ih, b_hh)
+    )
+    return (*reordered, W_hr)
+
+
 def _fused_forward(mode, x_proj, state0, W_hh, b_hh, W_hr, steps, keep):
     if mode == "LSTM":
         return lstm_layer_forward(x_proj, state0, W_hh, b_hh, W_hr, steps, keep)
@@ -148,12 +165,16 @@ class ManualBPTT(torch.autograd.Function):
     def forward(ctx, mode, reverse, batch_sizes, fused, x, h0, c0, W_ih, W_hh, b_ih, b_hh, W_hr):
         steps = Steps(batch_sizes, reverse)
         state0 = (h0,) if c0 is None else (h0, c0)
+        inputs = (x, h0, c0, W_ih, W_hh, b_ih, b_hh, W_hr)
+        if fused:
+            W_ih, W_hh, b_ih, b_hh, W_hr = _fused_params(mode, (W_ih, W_hh, b_ih, b_hh, W_hr))
         x_proj = input_projection(mode, x, W_ih, b_ih, b_hh)
         if fused:
             y, state_n, tape = _fused_forward(mode, x_proj, state0, W_hh, b_hh, W_hr, steps, True)
         else:
             y, state_n, tape = readable_forward(mode, x_proj, state0, W_hh, b_hh, W_hr, steps)
-        ctx.save_for_backward(x, h0, c0, W_ih, W_hh, b_ih, b_hh, W_hr, y)
+        # The inputs as given, then the output and the weights as the loop used them.
+        ctx.save_for_backward(*inputs, y, W_ih, W_hh)
         ctx.mode, ctx.steps, ctx.fused, ctx.tape = mode, steps, fused, tape
         ctx.has_bias = b_ih is not None
         # Fresh copies: the tape may hold the last state, and must not hold an output.
@@ -163,7 +184,7 @@ class ManualBPTT(torch.autograd.Function):
     def backward(ctx, d_y, *d_state_n):
         if torch.is_grad_enabled():  # backward(create_graph=True): gradients of gradients
             return (None, None, None, None, *_differentiable_backward(ctx, d_y, d_state_n))
-        x, h0, _, W_ih, W_hh, _, _, W_hr, y = ctx.saved_tensors
+        x, h0, _, _, _, _, _, W_hr, y, W_ih, W_hh = ctx.saved_tensors
         if ctx.fused:
             d_X_blocks, d_H_blocks, d_state0, d_W_hr = _fused_backward(
                 ctx.mode, d_y, d_state_n, W_hh, W_hr, ctx.steps, y, h0, ctx.tape
@@ -175,6 +196,8 @@ class ManualBPTT(torch.autograd.Function):
         d_x, *d_params = weight_gradients(
             d_X_blocks, d_H_blocks, x, y, h0, ctx.steps, W_ih, ctx.has_bias, ctx.needs_input_grad[4]
         )
+        if ctx.fused and ctx.mode == "LSTM":  # the gradients' gate rows back to torch.nn's order
+            d_params = [None if d is None else reorder_gates(d, TORCH_ORDER) for d in d_params]
         d_c0 = d_state0[1] if len(d_state0) == 2 else None
         return (None, None, None, None, d_x, d_state0[0], d_c0, *d_params, d_W_hr)
 
@@ -182,7 +205,7 @@ class ManualBPTT(torch.autograd.Function):
 def _differentiable_backward(ctx, d_y, d_state_n) -> tuple:
     """Only for higher-order gradients, which our first-order BPTT does not build a graph for:
     autograd differentiates the readable loop, recomputed from the saved inputs."""
-    inputs = ctx.saved_tensors[:-1]  # the output, saved last, is not an input
+    inputs = ctx.saved_tensors[:8]  # the inputs as given; the output and used weights follow
     x, h0, c0, W_ih, W_hh, b_ih, b_hh, W_hr = inputs
     with torch.enable_grad():
         x_proj = input_projection(ctx.mode, x, W_ih, b_ih, b_hh)
@@ -215,11 +238,13 @@ def run_layer(mode, x, state0, params, batch_sizes, reverse, bptt, fused=True):
         c0 = state0[1] if len(state0) == 2 else None
         y, *state_n = ManualBPTT.apply(mode, reverse, batch_sizes, fused, x, state0[0], c0, *params)
         return y, tuple(state_n)
-    W_ih, W_hh, b_ih, b_hh, W_hr = params
     steps = Steps(batch_sizes, reverse)
-    x_proj = input_projection(mode, x, W_ih, b_ih, b_hh)
     if bptt == "manual" and fused:  # nothing to differentiate: no factors to keep
+        W_ih, W_hh, b_ih, b_hh, W_hr = _fused_params(mode, params)
+        x_proj = input_projection(mode, x, W_ih, b_ih, b_hh)
         y, state_n, _ = _fused_forward(mode, x_proj, state0, W_hh, b_hh, W_hr, steps, False)
     else:
+        W_ih, W_hh, b_ih, b_hh, W_hr = params
+        x_proj = input_projection(mode, x, W_ih, b_ih, b_hh)
         y, state_n, _ = readable_forward(mode, x_proj, state0, W_hh, b_hh, W_hr, steps)
     return y, state_n
