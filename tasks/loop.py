@@ -13,7 +13,8 @@ does the rest, the same way for every task:
 Because the data a step reads is a function of its index, the step number is the data
 position: ``train(..., resume=True)`` restores everything above and continues with the very
 same losses an uninterrupted run gets. The first Ctrl-C finishes the current step, writes a
-checkpoint and then raises ``KeyboardInterrupt``; a second Ctrl-C stops at once.
+checkpoint and then raises ``KeyboardInterrupt``; a second Ctrl-C stops at once. A `kill`
+(SIGTERM) is handled the same way.
 
 Run folder (``out``): config.json (the task's ``meta``), checkpoint.pt, metrics.jsonl (one
 line per training step and per evaluation), loss.png (training and held-out loss), and
@@ -237,22 +238,29 @@ def _rewrite_metrics(history: History, out: Path) -> None:
 
 @contextmanager
 def _ctrl_c_requests() -> Iterator[list]:
-    """Turn the first Ctrl-C into an entry in the yielded list, checked between steps, so a
-    step is never cut in half; a second Ctrl-C raises KeyboardInterrupt at once."""
+    """Turn the first Ctrl-C (SIGINT) or `kill` (SIGTERM) into an entry in the yielded list,
+    checked between steps, so a step is never cut in half and the run is saved; a second
+    signal acts at once, as it would without the loop."""
     requests: list = []
     if threading.current_thread() is not threading.main_thread():  # only it gets signals
         yield requests
         return
 
+    caught = (signal.SIGINT, signal.SIGTERM)
+    previous = {signum: signal.getsignal(signum) for signum in caught}
+
     def request_stop(signum, frame):
         requests.append(signum)
-        signal.signal(signal.SIGINT, previous)  # the next Ctrl-C interrupts as usual
+        for s, handler in previous.items():  # the next signal acts as usual
+            signal.signal(s, handler)
 
-    previous = signal.signal(signal.SIGINT, request_stop)
+    for signum in caught:
+        signal.signal(signum, request_stop)
     try:
         yield requests
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def plot_losses(history: History, path: Path, ylabel: str = "loss") -> None:

@@ -18,16 +18,16 @@ from tasks import checkpoint, loop
 class ToyTask:
     """Regress the sum of noisy inputs; data from torch, NumPy and Python RNGs, plus dropout."""
 
-    def __init__(self, ctrl_c_at: int | None = None, optimizer=torch.optim.Adam):
+    def __init__(self, ctrl_c_at: int | None = None, optimizer=torch.optim.Adam, sig=signal.SIGINT):
         loop.seed_everything(0)
         self.model = nn.Sequential(nn.Linear(3, 16), nn.Dropout(0.5), nn.Linear(16, 1))
         self.optimizer = optimizer(self.model.parameters(), lr=0.01)
         self.carry = torch.zeros(3)  # task state: each step's data depends on the last
-        self.ctrl_c_at = ctrl_c_at
+        self.ctrl_c_at, self.sig = ctrl_c_at, sig
 
     def loss(self, step: int) -> torch.Tensor:
         if step == self.ctrl_c_at:
-            signal.raise_signal(signal.SIGINT)  # as if Ctrl-C was pressed during this step
+            signal.raise_signal(self.sig)  # as if Ctrl-C was pressed (or kill run) in this step
         x = torch.randn(8, 3) + self.carry + np.random.randn() + random.random()
         self.carry = x.mean(0)
         return ((self.model(x) - x.sum(1, keepdim=True)) ** 2).mean()
@@ -48,15 +48,16 @@ CFG = loop.LoopConfig(
 )
 
 
-def test_resume_after_ctrl_c_continues_exactly(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_resume_after_ctrl_c_continues_exactly(tmp_path, sig):
     whole = loop.train(ToyTask(), CFG, tmp_path / "whole")
 
-    handler = signal.getsignal(signal.SIGINT)
+    handler = signal.getsignal(sig)
     with pytest.raises(KeyboardInterrupt):
-        loop.train(ToyTask(ctrl_c_at=4), CFG, tmp_path / "cut")
+        loop.train(ToyTask(ctrl_c_at=4, sig=sig), CFG, tmp_path / "cut")
     saved = checkpoint.load(tmp_path / "cut" / loop.CHECKPOINT)
     assert saved["step"] == 5  # the interrupted step finished, then the checkpoint was written
-    assert signal.getsignal(signal.SIGINT) is handler  # the loop's own handler is gone
+    assert signal.getsignal(sig) is handler  # the loop's own handler is gone
 
     resumed = loop.train(ToyTask(), CFG, tmp_path / "cut", resume=True)
     assert resumed.train == whole.train
