@@ -23,30 +23,29 @@ def gru_layer_forward(x_proj, state0, W_hh, b_hh, W_hr, steps: Steps, keep: bool
     """x_proj: x̂ for all steps (T_total, 3H), b_ih included; overwritten by r, z, n.
     Returns outputs (T_total, H), (h_n,) and what the backward needs beyond the outputs."""
     (h,) = state0
-    H = h.shape[1]
-    h_proj = torch.empty_like(x_proj)  # ĥ_t = h_{t-1} W_hhᵀ + b_hh              (T_total, 3H)
-    Y = x_proj.new_empty(x_proj.shape[0], H)  # h_t
+    N, H = h.shape
+    # ĥ_t = h_{t-1} W_hhᵀ + b_hh lands in one (N, 3H) buffer reused by every step (warm in
+    # cache, no fresh pages); only ĥ_n, which the backward needs, is kept for all steps.
+    step_proj = x_proj.new_empty(N, 3 * H)
+    h_proj_n = x_proj.new_empty(x_proj.shape[0], H)  # ĥ_n of every step           (T_total, H)
+    Y = torch.empty_like(h_proj_n)  # h_t
     split = steps.split
     rz, n, r, z = (split(x_proj[:, cols]) for cols in _blocks(H, (0, 2), (2, 3), (0, 1), (1, 2)))
-    hp, hp_rz, hp_n, Ys = (
-        split(h_proj),
-        split(h_proj[:, : 2 * H]),
-        split(h_proj[:, 2 * H :]),
-        split(Y),
-    )
+    hp_ns, Ys = split(h_proj_n), split(Y)
     W_hh_t = W_hh.t()
     for t in steps.forward_order:
         h_prev = steps.rows(h, t)
+        hp = step_proj if h_prev.shape[0] == N else step_proj[: h_prev.shape[0]]
         if b_hh is None:
-            torch.mm(h_prev, W_hh_t, out=hp[t])  # ĥ_t = h_{t-1} W_hhᵀ
+            torch.mm(h_prev, W_hh_t, out=hp)  # ĥ_t = h_{t-1} W_hhᵀ
         else:
-            torch.addmm(b_hh, h_prev, W_hh_t, out=hp[t])  # ĥ_t = h_{t-1} W_hhᵀ + b_hh
-        rz[t].add_(hp_rz[t]).sigmoid_()  # r_t, z_t = σ(x̂ + ĥ)
-        n[t].addcmul_(r[t], hp_n[t]).tanh_()  # n_t = tanh(x̂_n + r_t ⊙ ĥ_n)
+            torch.addmm(b_hh, h_prev, W_hh_t, out=hp)  # ĥ_t = h_{t-1} W_hhᵀ + b_hh
+        hp_n = hp_ns[t].copy_(hp[:, 2 * H :])
+        rz[t].add_(hp[:, : 2 * H]).sigmoid_()  # r_t, z_t = σ(x̂ + ĥ)
+        n[t].addcmul_(r[t], hp_n).tanh_()  # n_t = tanh(x̂_n + r_t ⊙ ĥ_n)
         torch.lerp(n[t], h_prev, z[t], out=Ys[t])  # h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t-1}
         h = steps.merge(Ys[t], h)
-    saved = (x_proj, h_proj[:, 2 * H :].clone()) if keep else ()
-    return Y, (h,), saved
+    return Y, (h,), ((x_proj, h_proj_n) if keep else ())
 
 
 def _blocks(H: int, *bounds) -> list[slice]:
@@ -64,8 +63,10 @@ def gru_layer_backward(d_Y, d_state_n, W_hh, W_hr, steps: Steps, Y, h0, saved):
     D = rzn.new_empty(rzn.shape[0], 4 * H)  # [d_a_r, d_a_z, d_ĥ_n, d_a_n]          (T_total, 4H)
     d_ar, d_az, d_hn, d_an = D.chunk(4, dim=1)
     torch.sub(1, r, out=d_ar).mul_(r).mul_(h_proj_n)  # ∂a_n/∂a_r = ĥ_n ⊙ r(1 − r)
-    torch.sub(1, z, out=d_az).mul_(z).mul_(steps.previous(Y, h0) - n)  # ∂h/∂a_z
-    torch.mul(n, n, out=d_an).neg_().add_(1).mul_(1 - z)  # ∂h/∂a_n = (1 − z) ⊙ (1 − n²)
+    steps.previous_into(d_az, Y, h0).sub_(n).mul_(z)  # (h_{t-1} − n) ⊙ z, then
+    d_az.addcmul_(d_az, z, value=-1)  # ⊙ (1 − z): ∂h/∂a_z = (h_{t-1} − n) ⊙ z(1 − z)
+    torch.mul(n, n, out=d_an).neg_().add_(1)  # 1 − n², then
+    d_an.addcmul_(d_an, z, value=-1)  # ⊙ (1 − z): ∂h/∂a_n = (1 − z) ⊙ (1 − n²)
     split = steps.split
     d_ar, d_az, d_hn, d_an, d_hp = map(split, (d_ar, d_az, d_hn, d_an, D[:, : 3 * H]))
     r_s, z_s, d_Ys = split(r), split(z), split(d_Y)

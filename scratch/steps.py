@@ -45,17 +45,25 @@ class Steps:
 
         Rebuilt from the outputs and the initial state, so the forward loop keeps no copy.
         """
+        return self.previous_into(torch.empty_like(outputs), outputs, state0)
+
+    def previous_into(self, out: Tensor, outputs: Tensor, state0: Tensor) -> Tensor:
+        """previous(), written into `out` (T_total, ·), which is returned."""
         N, T = self.sizes[0] if self.sizes else 0, outputs.shape[0]
         if all(b == N for b in self.sizes):  # a plain batch: the outputs, shifted by one step
-            if self.reverse:
-                return torch.cat([outputs[N:], state0])
-            return torch.cat([state0, outputs[: T - N]])
-        y, reads = self.split(outputs), [None] * len(self.sizes)
-        state = state0
+            first, rest, rest_prev = (
+                (out[T - N :], out[: T - N], outputs[N:])
+                if self.reverse
+                else (out[:N], out[N:], outputs[: T - N])
+            )
+            first.copy_(state0)
+            rest.copy_(rest_prev)
+            return out
+        y, reads, state = self.split(outputs), self.split(out), state0
         for t in self.forward_order:
-            reads[t] = self.rows(state, t)
+            reads[t].copy_(self.rows(state, t))
             state = self.merge(y[t], state)
-        return torch.cat(reads)
+        return out
 
     def previous_product(self, d: Tensor, outputs: Tensor, state0: Tensor) -> Tensor:
         """Σ_t d_tᵀ h_{t-1}, (G, P), for d stacked like the outputs (T_total, G).
