@@ -19,6 +19,16 @@ def check_nonlinearity(nonlinearity: str) -> None:
         raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
 
 
+def check_no_extra_kwargs(name: str, kwargs: dict) -> None:
+    """RNN and GRU take no projection; torch.nn says so with a ValueError."""
+    if "proj_size" in kwargs:
+        raise ValueError(
+            f"proj_size argument is only supported for LSTM, not RNN or GRU (got it for {name})"
+        )
+    if kwargs:
+        raise TypeError(f"{name} got unexpected keyword arguments {sorted(kwargs)}")
+
+
 def _check_type(name: str, value, kind: type) -> None:
     if not isinstance(value, kind):
         raise TypeError(f"{name} should be of type {kind.__name__}, got: {type(value).__name__}")

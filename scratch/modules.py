@@ -231,10 +231,7 @@ class RNN(RNNBase):
         bptt: str = "manual",
         **kwargs,
     ) -> None:
-        if "proj_size" in kwargs:
-            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
-        if kwargs:
-            raise TypeError(f"RNN got unexpected keyword arguments {sorted(kwargs)}")
+        checks.check_no_extra_kwargs("RNN", kwargs)
         checks.check_nonlinearity(nonlinearity)
         self.nonlinearity = nonlinearity
         mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
@@ -284,10 +281,7 @@ class GRU(RNNBase):
         bptt: str = "manual",
         **kwargs,
     ) -> None:
-        if "proj_size" in kwargs:
-            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
-        if kwargs:
-            raise TypeError(f"GRU got unexpected keyword arguments {sorted(kwargs)}")
+        checks.check_no_extra_kwargs("GRU", kwargs)
         super().__init__(
             "GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
             bidirectional, 0, device, dtype, bptt,
