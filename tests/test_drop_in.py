@@ -115,16 +115,19 @@ def test_weight_groups_like_torch():
 
 
 def test_weight_norm_wraps_a_weight_like_torch():
-    """torch.nn.utils.weight_norm replaces a parameter by a tensor computed before each forward."""
+    """Parametrizations (here weight norm) replace a parameter by a tensor computed on access."""
+    weight_norm = nn.utils.parametrizations.weight_norm
     torch.manual_seed(0)
-    theirs = nn.utils.weight_norm(nn.GRU(3, 4), name="weight_hh_l0")
+    theirs = weight_norm(nn.GRU(3, 4), name="weight_hh_l0")
     torch.manual_seed(0)
-    ours = nn.utils.weight_norm(scratch.GRU(3, 4), name="weight_hh_l0")
+    ours = weight_norm(scratch.GRU(3, 4), name="weight_hh_l0")
+    for model in (ours, theirs):
+        with torch.no_grad():
+            model.parametrizations.weight_hh_l0.original0.mul_(2)  # the norm g
     x = torch.randn(5, 2, 3)
-    with torch.no_grad():
-        ours.weight_hh_l0_g.mul_(2)
-        theirs.weight_hh_l0_g.mul_(2)
     torch.testing.assert_close(ours(x)[0], theirs(x)[0])
+    ours(x)[0].sum().backward()
+    assert ours.parametrizations.weight_hh_l0.original1.grad is not None  # through to v
 
 
 def test_scratch_never_builds_on_torch_nn_recurrent_classes(monkeypatch):
