@@ -11,7 +11,6 @@ from tasks.series import main, smoke_losses
 
 
 def test_scratch_and_reference_train_alike_step_by_step():
-    pytest.importorskip("scratch")
     ours = smoke_losses("scratch", steps=50, seed=0)
     theirs = smoke_losses("reference", steps=50, seed=0)
     assert len(ours) == len(theirs) == 50
