@@ -38,12 +38,11 @@ def lstm_layer_forward(x_proj, state0, W_hh, b_hh, W_hr, steps: Steps, keep: boo
     H = c.shape[1]
     gates = x_proj  # each step overwrites its x̂_t with a_t, then with o, i, f, g  (T_total, 4H)
     C = x_proj.new_empty(x_proj.shape[0], H)  # c_t                               (T_total, H)
-    tanh_C = torch.empty_like(C)
     M = torch.empty_like(C)  # m_t = o_t ⊙ tanh(c_t)
     Y = M if W_hr is None else x_proj.new_empty(x_proj.shape[0], W_hr.shape[0])  # h_t
     split = steps.split
     a, oif, o, i, f, g = (split(gates[:, k * H : j * H]) for k, j in _GATE_SPANS)
-    Cs, tanh_Cs, Ms, Ys = map(split, (C, tanh_C, M, Y))
+    Cs, Ms, Ys = map(split, (C, M, Y))
     W_hh_t = W_hh.t()
     for t in steps.forward_order:
         c_prev = steps.rows(c, t)
@@ -51,18 +50,18 @@ def lstm_layer_forward(x_proj, state0, W_hh, b_hh, W_hr, steps: Steps, keep: boo
         oif[t].sigmoid_()  # o_t, i_t, f_t = σ(a_o), σ(a_i), σ(a_f)
         g[t].tanh_()  # g_t = tanh(a_g)
         torch.mul(f[t], c_prev, out=Cs[t]).addcmul_(i[t], g[t])  # c_t = f ⊙ c_{t-1} + i ⊙ g
-        torch.tanh(Cs[t], out=tanh_Cs[t])
-        torch.mul(o[t], tanh_Cs[t], out=Ms[t])  # m_t = o_t ⊙ tanh(c_t)
+        torch.tanh(Cs[t], out=Ms[t]).mul_(o[t])  # m_t = o_t ⊙ tanh(c_t)
         if W_hr is not None:
             torch.mm(Ms[t], W_hr.t(), out=Ys[t])  # h_t = m_t W_hrᵀ
         h, c = steps.merge(Ys[t], h), steps.merge(Cs[t], c)
-    saved = _factors(gates, steps.previous(C, state0[1]), tanh_C, M, W_hr) if keep else ()
+    saved = _factors(gates, C, steps.previous(C, state0[1]), M, W_hr) if keep else ()
     return Y, (h, c), saved
 
 
-def _factors(gates, C_prev, tanh_C, M, W_hr):
+def _factors(gates, C, C_prev, M, W_hr):
     """The derivative factors of all steps at once, laid out as the module docstring says."""
     o, i, f, g = gates.chunk(4, dim=1)
+    tanh_C = torch.tanh(C)  # once for all steps, as the loop kept only m_t = o_t ⊙ tanh(c_t)
     factors = gates.new_empty(gates.shape[0], 5 * gates.shape[1] // 4)  # (T_total, 5H)
     d_m_d_ao, d_c_d_ai, d_c_d_af, d_c_d_ag, d_c_d_cprev = factors.chunk(5, dim=1)
     torch.sub(1, o, out=d_m_d_ao).mul_(o).mul_(tanh_C)  # ∂m/∂a_o = tanh(c) ⊙ o(1 − o)
