@@ -37,6 +37,6 @@ def elman_layer_backward(d_Y, d_state_n, W_hh, W_hr, steps: Steps, Y, h0, saved,
     d_h0, buffers = torch.zeros_like(h0), (torch.empty_like(h0), torch.empty_like(h0))
     d_h = steps.first_grad(d_Ys, d_state_n[0])  # dL/dh_t: from the output at t and from t+1
     for k, t in enumerate(steps.backward_order):
-        d_a = torch.mul(d_h, d_As[t], out=d_As[t])  # d_a_t = d_h_t ⊙ φ'(a_t)
+        d_a = d_As[t].mul_(d_h)  # d_a_t = d_h_t ⊙ φ'(a_t)
         d_h = steps.carry(t, d_a, W_hh, d_Ys, d_state_n[0], d_h0, out=buffers[k % 2])  # d_h_{t-1}
     return (d_A,), (d_A,), (d_h0,), None

@@ -67,16 +67,17 @@ def gru_layer_backward(d_Y, d_state_n, W_hh, W_hr, steps: Steps, Y, h0, saved):
     d_az.addcmul_(d_az, z, value=-1)  # ⊙ (1 − z): ∂h/∂a_z = (h_{t-1} − n) ⊙ z(1 − z)
     torch.mul(n, n, out=d_an).neg_().add_(1)  # 1 − n², then
     d_an.addcmul_(d_an, z, value=-1)  # ⊙ (1 − z): ∂h/∂a_n = (1 − z) ⊙ (1 − n²)
+    d_hn.copy_(r)  # ∂a_n/∂ĥ_n = r_t; each step multiplies in its d_a_n
     split = steps.split
     d_ar, d_az, d_hn, d_an, d_hp = map(split, (d_ar, d_az, d_hn, d_an, D[:, : 3 * H]))
-    r_s, z_s, d_Ys = split(r), split(z), split(d_Y)
+    z_s, d_Ys = split(z), split(d_Y)
     d_h0, buffers = torch.zeros_like(h0), (torch.empty_like(h0), torch.empty_like(h0))
     d_h = steps.first_grad(d_Ys, d_state_n[0])  # dL/dh_t: from the output at t and from t+1
     for k, t in enumerate(steps.backward_order):
         d_a_n = d_an[t].mul_(d_h)  # d_a_n = d_h ⊙ ∂h/∂a_n
         d_az[t].mul_(d_h)  # d_a_z = d_h ⊙ ∂h/∂a_z
         d_ar[t].mul_(d_a_n)  # d_a_r = d_a_n ⊙ ∂a_n/∂a_r
-        torch.mul(d_a_n, r_s[t], out=d_hn[t])  # d_ĥ_n = d_a_n ⊙ r_t
+        d_hn[t].mul_(d_a_n)  # d_ĥ_n = d_a_n ⊙ r_t
         # d_h_{t-1} = d_h ⊙ z_t + d_ĥ_t W_hh
         direct = (d_h, z_s[t])
         d_h = steps.carry(t, d_hp[t], W_hh, d_Ys, d_state_n[0], d_h0, direct, buffers[k % 2])

@@ -78,24 +78,26 @@ def lstm_layer_backward(d_Y, d_state_n, W_hh, W_hr, steps: Steps, Y, h0, saved):
     column blocks, dL/d(h_0, c_0) and dL/dW_hr."""
     factors, d_m_d_c, M = saved
     H = d_m_d_c.shape[1]
-    grads = torch.empty_like(factors)  # [d_a_o, d_a_i, d_a_f, d_a_g, d_c_{t-1}]  (T_total, 5H)
+    # [d_a_o, d_a_i, d_a_f, d_a_g, d_c_{t-1}]: each step multiplies its factors in place (an
+    # in-place multiply costs less per call than one with out=).                  (T_total, 5H)
+    grads = factors.clone()
     split = steps.split
-    o_factor, o_grad = split(factors[:, :H]), split(grads[:, :H])
-    c_factor = split(factors[:, H:].view(-1, 4, H))  # ∂c/∂a_i, ∂c/∂a_f, ∂c/∂a_g, ∂c/∂c_{t-1}
-    c_grad = split(grads[:, H:].view(-1, 4, H))
+    o_grad, c_grad = split(grads[:, :H]), split(grads[:, H:].view(-1, 4, H))
     d_As, d_c_prevs, d_Ys, d_m_d_cs = map(
         split, (grads[:, : 4 * H], grads[:, 4 * H :], d_Y, d_m_d_c)
     )
     d_hs = [None] * len(d_Ys)
     d_h0, (d_h_n, d_c_next) = torch.zeros_like(h0), d_state_n
+    buffers = (d_h0.new_empty(d_h0.shape), d_h0.new_empty(d_h0.shape))  # for steps.carry
     d_h = steps.first_grad(d_Ys, d_h_n)  # dL/dh_t: from the output at t and from t+1
-    for t in steps.backward_order:
+    for k, t in enumerate(steps.backward_order):
         d_m = d_h if W_hr is None else d_h @ W_hr  # ∂h_t/∂m_t = W_hr
         d_c = torch.addcmul(steps.rows(d_c_next, t), d_m, d_m_d_cs[t])  # + d_m ⊙ ∂m/∂c
-        torch.mul(c_factor[t], d_c.unsqueeze(1), out=c_grad[t])  # d_a_{i,f,g}, d_c_{t-1}
-        torch.mul(d_m, o_factor[t], out=o_grad[t])  # d_a_o = d_m ⊙ ∂m/∂a_o
-        d_hs[t] = d_h
-        d_h = steps.carry(t, d_As[t], W_hh, d_Ys, d_h_n, d_h0)  # d_h_{t-1}, from d_a_t W_hh
+        c_grad[t].mul_(d_c.unsqueeze(1))  # d_a_{i,f,g}, d_c_{t-1} = d_c ⊙ their factors
+        o_grad[t].mul_(d_m)  # d_a_o = d_m ⊙ ∂m/∂a_o
+        if W_hr is not None:
+            d_hs[t] = d_h.clone()  # the carry buffers are reused; d_W_hr needs every d_h_t
+        d_h = steps.carry(t, d_As[t], W_hh, d_Ys, d_h_n, d_h0, out=buffers[k % 2])  # d_h_{t-1}
         d_c_next = steps.merge(d_c_prevs[t], d_c_next)
     d_W_hr = None if W_hr is None else torch.cat(d_hs).t() @ M  # Σ_t d_h_tᵀ m_t
     d_A = grads[:, : 4 * H]
