@@ -101,4 +101,5 @@ def lstm_layer_backward(d_Y, d_state_n, W_hh, W_hr, steps: Steps, Y, h0, saved):
         d_c_next = steps.merge(d_c_prevs[t], d_c_next)
     d_W_hr = None if W_hr is None else torch.cat(d_hs).t() @ M  # Σ_t d_h_tᵀ m_t
     d_A = grads[:, : 4 * H]
-    return (d_A,), (d_A,), (d_h0, d_c_next), d_W_hr
+    # d_c_0 is a view into `grads`: a copy, so that c_0.grad does not keep all of it alive.
+    return (d_A,), (d_A,), (d_h0, d_c_next.clone()), d_W_hr
