@@ -29,9 +29,8 @@ def gru_layer_forward(x_proj, state0, W_hh, b_hh, W_hr, steps: Steps, keep: bool
     step_proj = x_proj.new_empty(N, 3 * H)
     h_proj_n = x_proj.new_empty(x_proj.shape[0], H)  # ĥ_n of every step           (T_total, H)
     Y = torch.empty_like(h_proj_n)  # h_t
-    split = steps.split
-    rz, n, r, z = (split(x_proj[:, cols]) for cols in _blocks(H, (0, 2), (2, 3), (0, 1), (1, 2)))
-    hp_ns, Ys = split(h_proj_n), split(Y)
+    rz, n, r, z = steps.split_columns(x_proj, H, (0, 2), (2, 3), (0, 1), (1, 2))
+    hp_ns, Ys = steps.split(h_proj_n), steps.split(Y)
     W_hh_t = W_hh.t()
     for t in steps.forward_order:
         h_prev = steps.rows(h, t)
@@ -46,11 +45,6 @@ def gru_layer_forward(x_proj, state0, W_hh, b_hh, W_hr, steps: Steps, keep: bool
         torch.lerp(n[t], h_prev, z[t], out=Ys[t])  # h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t-1}
         h = steps.merge(Ys[t], h)
     return Y, (h,), ((x_proj, h_proj_n) if keep else ())
-
-
-def _blocks(H: int, *bounds) -> list[slice]:
-    """Column slices [a·H, b·H) for each (a, b)."""
-    return [slice(a * H, b * H) for a, b in bounds]
 
 
 def gru_layer_backward(d_Y, d_state_n, W_hh, W_hr, steps: Steps, Y, h0, saved):
@@ -68,9 +62,8 @@ def gru_layer_backward(d_Y, d_state_n, W_hh, W_hr, steps: Steps, Y, h0, saved):
     torch.mul(n, n, out=d_an).neg_().add_(1)  # 1 − n², then
     d_an.addcmul_(d_an, z, value=-1)  # ⊙ (1 − z): ∂h/∂a_n = (1 − z) ⊙ (1 − n²)
     d_hn.copy_(r)  # ∂a_n/∂ĥ_n = r_t; each step multiplies in its d_a_n
-    split = steps.split
-    d_ar, d_az, d_hn, d_an, d_hp = map(split, (d_ar, d_az, d_hn, d_an, D[:, : 3 * H]))
-    z_s, d_Ys = split(z), split(d_Y)
+    d_ar, d_az, d_hn, d_an, d_hp = steps.split_columns(D, H, (0, 1), (1, 2), (2, 3), (3, 4), (0, 3))
+    z_s, d_Ys = steps.split(z), steps.split(d_Y)
     d_h0, buffers = torch.zeros_like(h0), (torch.empty_like(h0), torch.empty_like(h0))
     d_h = steps.first_grad(d_Ys, d_state_n[0])  # dL/dh_t: from the output at t and from t+1
     for k, t in enumerate(steps.backward_order):

@@ -22,7 +22,6 @@ from scratch.steps import Steps
 
 FUSED_ORDER = (3, 0, 1, 2)  # torch.nn's gate blocks i, f, g, o (0 … 3), taken as o, i, f, g
 TORCH_ORDER = (1, 2, 3, 0)  # and back
-_GATE_SPANS = ((0, 4), (0, 3), (0, 1), (1, 2), (2, 3), (3, 4))  # a, [o i f], o, i, f, g
 
 
 def reorder_gates(tensor, order):
@@ -40,9 +39,9 @@ def lstm_layer_forward(x_proj, state0, W_hh, b_hh, W_hr, steps: Steps, keep: boo
     C = x_proj.new_empty(x_proj.shape[0], H)  # c_t                               (T_total, H)
     M = torch.empty_like(C)  # m_t = o_t ⊙ tanh(c_t)
     Y = M if W_hr is None else x_proj.new_empty(x_proj.shape[0], W_hr.shape[0])  # h_t
-    split = steps.split
-    a, oif, o, i, f, g = (split(gates[:, k * H : j * H]) for k, j in _GATE_SPANS)
-    Cs, Ms, Ys = map(split, (C, M, Y))
+    spans = (0, 4), (0, 3), (0, 1), (1, 2), (2, 3), (3, 4)  # in blocks of H columns
+    a, oif, o, i, f, g = steps.split_columns(gates, H, *spans)  # a_t, [o i f], o, i, f, g
+    Cs, Ms, Ys = map(steps.split, (C, M, Y))
     W_hh_t = W_hh.t()
     for t in steps.forward_order:
         c_prev = steps.rows(c, t)
@@ -81,11 +80,9 @@ def lstm_layer_backward(d_Y, d_state_n, W_hh, W_hr, steps: Steps, Y, h0, saved):
     # [d_a_o, d_a_i, d_a_f, d_a_g, d_c_{t-1}]: each step multiplies its factors in place (an
     # in-place multiply costs less per call than one with out=).                  (T_total, 5H)
     grads = factors.clone()
-    split = steps.split
-    o_grad, c_grad = split(grads[:, :H]), split(grads[:, H:].view(-1, 4, H))
-    d_As, d_c_prevs, d_Ys, d_m_d_cs = map(
-        split, (grads[:, : 4 * H], grads[:, 4 * H :], d_Y, d_m_d_c)
-    )
+    o_grad, d_As, d_c_prevs = steps.split_columns(grads, H, (0, 1), (0, 4), (4, 5))
+    c_grad = steps.split(grads[:, H:].view(-1, 4, H))  # i, f, g, c_{t-1} as (N, 4, H)
+    d_Ys, d_m_d_cs = steps.split(d_Y), steps.split(d_m_d_c)
     d_hs = [None] * len(d_Ys)
     d_h0, (d_h_n, d_c_next) = torch.zeros_like(h0), d_state_n
     buffers = (d_h0.new_empty(d_h0.shape), d_h0.new_empty(d_h0.shape))  # for steps.carry

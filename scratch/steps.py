@@ -29,6 +29,15 @@ class Steps:
         """Per-step views of a (T_total, ·) tensor: step t's rows are split(rows)[t]."""
         return rows.split(self.sizes)
 
+    def split_columns(self, rows: Tensor, H: int, *spans) -> list[tuple[Tensor, ...]]:
+        """Per-step views of column blocks: for each span (a, b), columns [a·H, b·H)."""
+        return [self.split(rows[:, a * H : b * H]) for a, b in spans]
+
+    @property
+    def uniform(self) -> bool:
+        """A plain batch: every step moves all N rows."""
+        return all(b == self.sizes[0] for b in self.sizes)
+
     def rows(self, state: Tensor, t: int) -> Tensor:
         """The rows of the (N, ·) state that move at step t."""
         b = self.sizes[t]
@@ -50,7 +59,7 @@ class Steps:
     def previous_into(self, out: Tensor, outputs: Tensor, state0: Tensor) -> Tensor:
         """previous(), written into `out` (T_total, ·), which is returned."""
         N, T = self.sizes[0] if self.sizes else 0, outputs.shape[0]
-        if all(b == N for b in self.sizes):  # a plain batch: the outputs, shifted by one step
+        if self.uniform:  # a plain batch: the outputs, shifted by one step
             first, rest, rest_prev = (
                 (out[T - N :], out[: T - N], outputs[N:])
                 if self.reverse
@@ -72,7 +81,7 @@ class Steps:
         so the sum is two products on shifted views, without a stacked copy of h_{t-1}.
         """
         N, T = self.sizes[0] if self.sizes else 0, d.shape[0]
-        if not all(b == N for b in self.sizes):
+        if not self.uniform:
             return d.t() @ self.previous(outputs, state0)
         if self.reverse:  # step t reads step t+1's output; the last step reads h_0
             first, rest, rest_prev = d[T - N :], d[: T - N], outputs[N:]

@@ -66,10 +66,10 @@ def readable_forward(mode, x_proj, state0, W_hh, b_hh, W_hr, steps: Steps):
     """The forward loop over the cell steps. Returns the outputs (T_total, P), the final
     state, and the tape that BPTT reads: what each cell step saved."""
     outputs, tape = [None] * len(steps.sizes), [None] * len(steps.sizes)
-    state = state0
-    for t, xp in zip(steps.forward_order, _in_order(steps.split(x_proj), steps), strict=True):
+    state, xp = state0, steps.split(x_proj)
+    for t in steps.forward_order:
         moving = tuple(steps.rows(s, t) for s in state)
-        moved, saved = _cell_step(mode, xp, moving, W_hh, b_hh, W_hr)
+        moved, saved = _cell_step(mode, xp[t], moving, W_hh, b_hh, W_hr)
         outputs[t], tape[t] = moved[0], saved
         state = tuple(steps.merge(m, s) for m, s in zip(moved, state, strict=True))
     return torch.cat(outputs), state, tape
@@ -95,10 +95,6 @@ def readable_backward(mode, d_y, d_state_n, W_hh, W_hr, steps: Steps, tape):
         M = torch.cat([saved[-1] for saved in tape])  # m_t of every step
         d_W_hr = torch.cat(d_hs).t() @ M  # Σ_t d_h_tᵀ m_t
     return (d_X_proj,), (d_H_proj,), d_state, d_W_hr
-
-
-def _in_order(per_step: tuple, steps: Steps) -> list:
-    return [per_step[t] for t in steps.forward_order]
 
 
 def _fused_params(mode, params):
@@ -127,6 +123,21 @@ def _fused_backward(mode, d_y, d_state_n, W_hh, W_hr, steps, y, h0, saved):
         return gru_layer_backward(d_y, d_state_n, W_hh, W_hr, steps, y, h0, saved)
     relu = mode == "RNN_RELU"
     return elman_layer_backward(d_y, d_state_n, W_hh, W_hr, steps, y, h0, saved, relu)
+
+
+def layer_forward(mode, x, state0, params, steps: Steps, fused: bool, keep: bool):
+    """x̂ for all steps, then the loop over time: the fused one (with the LSTM's gate rows
+    reordered) or the readable one. keep: whether the fused loop keeps what its backward needs.
+    Returns the outputs, the final state, the tape, and W_ih, W_hh as the loop used them."""
+    if fused:
+        params = _fused_params(mode, params)
+    W_ih, W_hh, b_ih, b_hh, W_hr = params
+    x_proj = input_projection(mode, x, W_ih, b_ih, b_hh)
+    if fused:
+        y, state_n, tape = _fused_forward(mode, x_proj, state0, W_hh, b_hh, W_hr, steps, keep)
+    else:
+        y, state_n, tape = readable_forward(mode, x_proj, state0, W_hh, b_hh, W_hr, steps)
+    return y, state_n, tape, W_ih, W_hh
 
 
 def input_projection(mode: str, x, W_ih, b_ih, b_hh):
@@ -166,15 +177,12 @@ class ManualBPTT(torch.autograd.Function):
         steps = Steps(batch_sizes, reverse)
         state0 = (h0,) if c0 is None else (h0, c0)
         inputs = (x, h0, c0, W_ih, W_hh, b_ih, b_hh, W_hr)
-        if fused:
-            W_ih, W_hh, b_ih, b_hh, W_hr = _fused_params(mode, (W_ih, W_hh, b_ih, b_hh, W_hr))
-        x_proj = input_projection(mode, x, W_ih, b_ih, b_hh)
-        if fused:
-            y, state_n, tape = _fused_forward(mode, x_proj, state0, W_hh, b_hh, W_hr, steps, True)
-        else:
-            y, state_n, tape = readable_forward(mode, x_proj, state0, W_hh, b_hh, W_hr, steps)
+        params = (W_ih, W_hh, b_ih, b_hh, W_hr)
+        y, state_n, tape, W_ih_used, W_hh_used = layer_forward(
+            mode, x, state0, params, steps, fused, keep=True
+        )
         # The inputs as given, then the output and the weights as the loop used them.
-        ctx.save_for_backward(*inputs, y, W_ih, W_hh)
+        ctx.save_for_backward(*inputs, y, W_ih_used, W_hh_used)
         ctx.mode, ctx.steps, ctx.fused, ctx.tape = mode, steps, fused, tape
         ctx.has_bias = b_ih is not None
         # Fresh copies: the tape may hold the last state, and must not hold an output.
@@ -206,11 +214,10 @@ def _differentiable_backward(ctx, d_y, d_state_n) -> tuple:
     """Only for higher-order gradients, which our first-order BPTT does not build a graph for:
     autograd differentiates the readable loop, recomputed from the saved inputs."""
     inputs = ctx.saved_tensors[:8]  # the inputs as given; the output and used weights follow
-    x, h0, c0, W_ih, W_hh, b_ih, b_hh, W_hr = inputs
+    x, h0, c0, *params = inputs
+    state0 = (h0,) if c0 is None else (h0, c0)
     with torch.enable_grad():
-        x_proj = input_projection(ctx.mode, x, W_ih, b_ih, b_hh)
-        state0 = (h0,) if c0 is None else (h0, c0)
-        y, state_n, _ = readable_forward(ctx.mode, x_proj, state0, W_hh, b_hh, W_hr, ctx.steps)
+        y, state_n, *_ = layer_forward(ctx.mode, x, state0, params, ctx.steps, False, False)
     wanted = [k for k, t in enumerate(inputs) if t is not None and ctx.needs_input_grad[4 + k]]
     grads = torch.autograd.grad(
         (y, *state_n),
@@ -238,13 +245,8 @@ def run_layer(mode, x, state0, params, batch_sizes, reverse, bptt, fused=True):
         c0 = state0[1] if len(state0) == 2 else None
         y, *state_n = ManualBPTT.apply(mode, reverse, batch_sizes, fused, x, state0[0], c0, *params)
         return y, tuple(state_n)
-    steps = Steps(batch_sizes, reverse)
-    if bptt == "manual" and fused:  # nothing to differentiate: no factors to keep
-        W_ih, W_hh, b_ih, b_hh, W_hr = _fused_params(mode, params)
-        x_proj = input_projection(mode, x, W_ih, b_ih, b_hh)
-        y, state_n, _ = _fused_forward(mode, x_proj, state0, W_hh, b_hh, W_hr, steps, False)
-    else:
-        W_ih, W_hh, b_ih, b_hh, W_hr = params
-        x_proj = input_projection(mode, x, W_ih, b_ih, b_hh)
-        y, state_n, _ = readable_forward(mode, x_proj, state0, W_hh, b_hh, W_hr, steps)
+    # Nothing to differentiate by hand: the fused loop keeps no factors; autograd records the
+    # readable one if gradients are wanted.
+    steps, fused = Steps(batch_sizes, reverse), bptt == "manual" and fused
+    y, state_n, *_ = layer_forward(mode, x, state0, params, steps, fused, keep=False)
     return y, state_n
