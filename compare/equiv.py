@@ -14,14 +14,15 @@ from dataclasses import dataclass, replace
 import torch
 from tqdm import tqdm
 
-from compare.harness import Case, CaseResult, compare_case
+from compare.harness import LAYER_CELLS, STEP_CELLS, Case, CaseResult, compare_case
+from scratch.checks import BPTT_CHOICES
 
 # The matrix's cell names: the harness's cells, plus the LSTM with a projection (proj_size > 0).
 LSTM_PROJ = "lstm_proj"
-MATRIX_LAYERS = ("rnn_tanh", "rnn_relu", "lstm", LSTM_PROJ, "gru")
-MATRIX_STEPS = ("rnn_cell_tanh", "rnn_cell_relu", "lstm_cell", "gru_cell")
+MATRIX_LAYERS = (*LAYER_CELLS, LSTM_PROJ)
+MATRIX_STEPS = STEP_CELLS
 MATRIX_CELLS = MATRIX_LAYERS + MATRIX_STEPS
-BPTT_MODES = ("manual", "autograd")
+BPTT_MODES = BPTT_CHOICES  # manual (the fast loops), readable (the step pair), autograd
 PROJ_SIZE = 3  # below Case's default hidden_size
 
 # Named configurations: Case fields on top of the defaults (L=6, N=3, H_in=4, H=5, with hx).

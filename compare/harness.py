@@ -2,7 +2,8 @@
 weights, run the same batch through both, and diff every output, state and gradient.
 
 The tests, the benchmark and `python -m compare` all use this module; nothing else compares.
-Errors are scaled as CONTRACT.md says: max |ours − ref| / max(1, max |ref|).
+Errors are scaled as docs/contract.md says: max |ours − ref| / max(1, max |ref|). The cells
+compared are those of scratch's registry that torch.nn has (a declaration's ``torch_nn``).
 """
 
 from dataclasses import asdict, dataclass
@@ -13,11 +14,16 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
 
 import reference
 import scratch
+from scratch.declaration import Cell
+from scratch.registry import CELLS as REGISTRY
 
-LAYER_CELLS = ("rnn_tanh", "rnn_relu", "lstm", "gru")
-STEP_CELLS = ("rnn_cell_tanh", "rnn_cell_relu", "lstm_cell", "gru_cell")
+TORCH_CELLS = {c.name: c for c in REGISTRY.values() if c.torch_nn}  # "lstm" -> its declaration
+LAYER_CELLS = tuple(TORCH_CELLS)  # layers: rnn_tanh, rnn_relu, lstm, gru
+STEP_CELLS = tuple(f"{name}_cell" for name in LAYER_CELLS)  # one step: rnn_tanh_cell, ...
 CELLS = LAYER_CELLS + STEP_CELLS
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
+# The contract's tolerances: float64 absolute and relative; float32 on the scaled error.
+TOLERANCES = {"float64": 1e-10, "float32": 1e-5}
 
 
 @dataclass(frozen=True)
@@ -49,8 +55,14 @@ class Case:
         return self.cell in STEP_CELLS
 
     @property
+    def declaration(self) -> Cell:
+        """The registry's declaration of the cell this case runs."""
+        return TORCH_CELLS[self.cell.removesuffix("_cell")]
+
+    @property
     def is_lstm(self) -> bool:
-        return self.cell in ("lstm", "lstm_cell")
+        """Whether the cell carries (h, c), as the LSTM does."""
+        return len(self.declaration.states) == 2
 
     def label(self) -> str:
         """A short human-readable name for tables."""
@@ -76,12 +88,12 @@ def module_for(impl, case: Case) -> nn.Module:
     factory = {"dtype": DTYPES[case.dtype]}
     if impl is scratch:
         factory["bptt"] = case.bptt
+    cell = case.declaration
+    if cell.torch_nn == "RNN":  # the Elman cells: RNN_TANH and RNN_RELU
+        factory["nonlinearity"] = cell.mode.removeprefix("RNN_").lower()
     I, H = case.input_size, case.hidden_size
     if case.is_step:
-        if case.cell.startswith("rnn_cell"):
-            return impl.RNNCell(I, H, case.bias, case.cell.removeprefix("rnn_cell_"), **factory)
-        cls = impl.LSTMCell if case.cell == "lstm_cell" else impl.GRUCell
-        return cls(I, H, case.bias, **factory)
+        return getattr(impl, cell.torch_nn + "Cell")(I, H, case.bias, **factory)
     layer = {
         "num_layers": case.num_layers,
         "bias": case.bias,
@@ -89,11 +101,9 @@ def module_for(impl, case: Case) -> nn.Module:
         "dropout": case.dropout,
         "bidirectional": case.bidirectional,
     }
-    if case.cell.startswith("rnn"):
-        return impl.RNN(I, H, nonlinearity=case.cell.removeprefix("rnn_"), **layer, **factory)
-    if case.cell == "lstm":
-        return impl.LSTM(I, H, proj_size=case.proj_size, **layer, **factory)
-    return impl.GRU(I, H, **layer, **factory)
+    if case.proj_size:
+        layer["proj_size"] = case.proj_size
+    return getattr(impl, cell.torch_nn)(I, H, **layer, **factory)
 
 
 def build_pair(case: Case, seed: int = 0) -> tuple[nn.Module, nn.Module]:
@@ -188,10 +198,11 @@ def scaled_error(ours: Tensor, ref: Tensor) -> float:
 
 
 def within_tolerance(ours: Tensor, ref: Tensor) -> bool:
-    """CONTRACT.md: float64 1e-10 absolute and relative; float32 scaled error ≤ 1e-5."""
+    """docs/contract.md: float64 1e-10 absolute and relative; float32 scaled error ≤ 1e-5."""
     if ref.dtype == torch.float64:
-        return torch.allclose(ours, ref, rtol=1e-10, atol=1e-10)
-    return scaled_error(ours, ref) <= 1e-5
+        tol = TOLERANCES["float64"]
+        return torch.allclose(ours, ref, rtol=tol, atol=tol)
+    return scaled_error(ours, ref) <= TOLERANCES["float32"]
 
 
 @dataclass

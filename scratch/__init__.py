@@ -7,5 +7,6 @@ compatible modules (modules.py, cells.py). Start reading at docs/cells.md.
 
 from scratch.cells import GRUCell, LSTMCell, RNNCell
 from scratch.modules import GRU, LSTM, RNN
+from scratch.record import record_state_grads
 
-__all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
+__all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "record_state_grads"]

@@ -1,7 +1,9 @@
 """RNNCell, LSTMCell, GRUCell: one time step as torch.nn-compatible modules.
 
 A cell is the unrolled layer of unroll.py over a sequence of length one, so its gradients come
-from the same hand-written backward step (bptt="manual") or from autograd (bptt="autograd").
+from the cell's own hand-written backward step (bptt="manual" or "readable", which are the
+same for one step) or from autograd (bptt="autograd"). What the cell is comes from its
+declaration (registry.py).
 """
 
 import math
@@ -9,14 +11,15 @@ import math
 import torch
 from torch import Tensor, nn
 
-from scratch import checks
-from scratch.unroll import run_layer
+from scratch import checks, registry
+from scratch.declaration import Weights
+from scratch.function import run_layer
 
 
 class RNNCellBase(nn.Module):
     """Parameters weight_ih (G·H, I), weight_hh (G·H, H), bias_ih, bias_hh, as torch.nn names them."""
 
-    def __init__(self, input_size, hidden_size, bias, num_chunks, device, dtype, bptt) -> None:
+    def __init__(self, input_size, hidden_size, bias, mode, device, dtype, bptt) -> None:
         super().__init__()
         checks.check_cell_args(input_size, hidden_size)
         checks.check_bptt(bptt)
@@ -25,7 +28,7 @@ class RNNCellBase(nn.Module):
         self.bias = bias
         self.bptt = bptt
         factory = {"device": device, "dtype": dtype}
-        G = num_chunks * hidden_size
+        G = registry.cell(mode).num_gates * hidden_size
         self.weight_ih = nn.Parameter(torch.empty((G, input_size), **factory))
         self.weight_hh = nn.Parameter(torch.empty((G, hidden_size), **factory))
         if bias:
@@ -42,6 +45,10 @@ class RNNCellBase(nn.Module):
         for weight in self.parameters():
             nn.init.uniform_(weight, -bound, bound)
 
+    def __prepare_scriptable__(self):
+        """torch.jit.script asks this first: say plainly that scripting is not supported."""
+        raise RuntimeError(checks.NOT_SCRIPTABLE.format(type(self).__name__))
+
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
         if self.bias is not True:
@@ -50,14 +57,16 @@ class RNNCellBase(nn.Module):
             s += f", nonlinearity={self.nonlinearity}"
         return s
 
-    def _step(self, mode: str, input: Tensor, hx: tuple | None) -> tuple:
-        """Check and batch the input, run one step, unbatch. hx: None or a tuple of states."""
+    def _step(self, mode: str, input: Tensor, hx) -> tuple:
+        """Check and batch the input, run one step, unbatch. hx: None or a tuple of states,
+        checked in torch.nn's order (each state's dimensions first, then the tuple itself)."""
         name = type(self).__name__
         if input.dim() not in (1, 2):
             raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead")
         is_batched = input.dim() == 2
         x = input if is_batched else input.unsqueeze(0)
-        n_states = 2 if mode == "LSTM" else 1
+        cell = registry.cell(mode)
+        n_states = len(cell.states)
         if hx is None:
             zeros = torch.zeros(x.size(0), self.hidden_size, dtype=x.dtype, device=x.device)
             hx = (zeros,) * n_states
@@ -68,6 +77,7 @@ class RNNCellBase(nn.Module):
                     raise ValueError(
                         f"{name}: Expected {label} to be 1D or 2D, got {h.dim()}D instead"
                     )
+            checks.check_cell_states(name, hx, n_states)
             hx = hx if is_batched else tuple(h.unsqueeze(0) for h in hx)
         checks.check_cell_input(name, x, hx, self.input_size, self.hidden_size)
         for h in (self.weight_ih, *hx):
@@ -76,10 +86,8 @@ class RNNCellBase(nn.Module):
                     f"{name}: expected input, hx and weights of one dtype, got input {x.dtype}, "
                     f"{'hx' if h is not self.weight_ih else 'weights'} {h.dtype}"
                 )
-        params = (self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, None)
-        _, state = run_layer(
-            mode, x, hx, params, [x.size(0)], reverse=False, bptt=self.bptt, fused=False
-        )
+        w = Weights(self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        _, state = run_layer(cell, x, hx, w, [x.size(0)], reverse=False, bptt=self.bptt, fast=False)
         return state if is_batched else tuple(s.squeeze(0) for s in state)
 
 
@@ -96,7 +104,8 @@ class RNNCell(RNNCellBase):
         dtype=None,
         bptt: str = "manual",
     ) -> None:
-        super().__init__(input_size, hidden_size, bias, 1, device, dtype, bptt)
+        # Either Elman mode has one gate; forward checks the nonlinearity, as torch.nn does.
+        super().__init__(input_size, hidden_size, bias, "RNN_TANH", device, dtype, bptt)
         self.nonlinearity = nonlinearity
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
@@ -104,7 +113,7 @@ class RNNCell(RNNCellBase):
             raise RuntimeError(
                 f"Unknown nonlinearity: {self.nonlinearity}; expected 'tanh' or 'relu'"
             )
-        mode = "RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU"
+        mode = f"RNN_{self.nonlinearity.upper()}"  # torch.nn's modes RNN_TANH and RNN_RELU
         return self._step(mode, input, None if hx is None else (hx,))[0]
 
 
@@ -120,14 +129,12 @@ class LSTMCell(RNNCellBase):
         dtype=None,
         bptt: str = "manual",
     ) -> None:
-        super().__init__(input_size, hidden_size, bias, 4, device, dtype, bptt)
+        super().__init__(input_size, hidden_size, bias, "LSTM", device, dtype, bptt)
 
     def forward(
         self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
     ) -> tuple[Tensor, Tensor]:
-        if hx is not None and len(hx) != 2:
-            raise RuntimeError(f"lstm_cell expects two hidden states (h, c), got {len(hx)}")
-        h, c = self._step("LSTM", input, None if hx is None else tuple(hx))
+        h, c = self._step("LSTM", input, hx)
         return h, c
 
 
@@ -143,7 +150,7 @@ class GRUCell(RNNCellBase):
         dtype=None,
         bptt: str = "manual",
     ) -> None:
-        super().__init__(input_size, hidden_size, bias, 3, device, dtype, bptt)
+        super().__init__(input_size, hidden_size, bias, "GRU", device, dtype, bptt)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         return self._step("GRU", input, None if hx is None else (hx,))[0]

@@ -6,12 +6,16 @@ import warnings
 
 from torch import Tensor
 
-BPTT_CHOICES = ("manual", "autograd")
+BPTT_CHOICES = ("manual", "readable", "autograd")
+NOT_SCRIPTABLE = (
+    "{}: TorchScript (torch.jit.script) is not supported: the loops over time are Python, "
+    "which is the point of this implementation; script torch.nn's module instead"
+)
 
 
 def check_bptt(bptt: str) -> None:
     if bptt not in BPTT_CHOICES:
-        raise ValueError(f"bptt must be 'manual' or 'autograd', got {bptt!r}")
+        raise ValueError(f"bptt must be 'manual', 'readable' or 'autograd', got {bptt!r}")
 
 
 def check_nonlinearity(nonlinearity: str) -> None:
@@ -106,6 +110,29 @@ def check_hidden(hx, expected: tuple, label: str) -> None:
         raise TypeError(f"{label} must be a Tensor, got {type(hx).__name__}")
     if tuple(hx.shape) != expected:
         raise RuntimeError(f"Expected {label} size {expected}, got {list(hx.shape)}")
+
+
+def check_cell_states(name: str, hx, n_states: int) -> None:
+    """The LSTM cell takes (h, c): a lone tensor is a TypeError, another count a RuntimeError."""
+    if n_states == 1:
+        return
+    if isinstance(hx, Tensor):
+        raise TypeError(f"{name}: hx must be a tuple of two Tensors (h, c), got one Tensor")
+    if len(hx) != n_states:
+        raise RuntimeError(f"lstm_cell expects two hidden states (h, c), got {len(hx)}")
+
+
+def check_layer_states(state: tuple, n_states: int) -> None:
+    """torch.nn.LSTM checks h_0 and c_0, then refuses any further state in the tuple."""
+    if len(state) != n_states:
+        raise RuntimeError(f"lstm expects two hidden states (h_0, c_0), got {len(state)}")
+
+
+def check_state_dtype(state: Tensor, input: Tensor, label: str) -> None:
+    if state.dtype != input.dtype:
+        raise RuntimeError(
+            f"Expected {label} of dtype {input.dtype}, the input's, got {state.dtype}"
+        )
 
 
 def check_cell_input(name: str, input: Tensor, hx: tuple, input_size: int, hidden_size: int):

@@ -1,31 +1,59 @@
 """Elman RNN cell: one step forward, the same step backward. Derivation: docs/cells.md#elman.
 
-    a_t = x̂_t + h_{t-1} W_hhᵀ          x̂_t = x_t W_ihᵀ + b_ih + b_hh   (unroll.py, all t at once)
+    a_t = x̂_t + h_{t−1} W_hhᵀ          x̂_t = x_t W_ihᵀ + b_ih + b_hh   (unroll.py, all t at once)
     h_t = φ(a_t)                        φ = tanh or relu
 
-Rows are batch elements: x̂_t is (N, H), h_{t-1} is (N, H), W_hh is (H, H).
+Rows are batch elements: x̂_t is (N, H), h_{t−1} is (N, H), W_hh is (H, H).
 """
+
+from functools import partial
 
 import torch
 from torch import Tensor
 
-
-def elman_step(x_proj: Tensor, h_prev: Tensor, W_hh: Tensor, nonlinearity: str):
-    """One step forward. Returns h_t (N, H) and what the backward step needs: (h_t,)."""
-    a = torch.addmm(x_proj, h_prev, W_hh.t())  # a_t = x̂_t + h_{t-1} W_hhᵀ          (N, H)
-    h = torch.tanh(a) if nonlinearity == "tanh" else torch.relu(a)  # h_t = φ(a_t)
-    return h, (h,)
+from scratch.declaration import Cell, FastLoop, Product, StepBackward, Weights
+from scratch.fused_elman import elman_layer_backward, elman_layer_forward
 
 
-def elman_step_backward(d_h: Tensor, W_hh: Tensor, saved: tuple, nonlinearity: str):
-    """d_h: dL/dh_t, from the output at t and from step t+1.
+def elman_step(x_proj: Tensor, state: tuple, w: Weights, nonlinearity: str):
+    """One step forward. Returns (h_t,) (N, H) and what the backward step needs."""
+    (h_prev,) = state
+    a = torch.addmm(x_proj, h_prev, w.W_hh.t())  # (E1) a_t = x̂_t + h_{t−1} W_hhᵀ    (N, H)
+    h = torch.tanh(a) if nonlinearity == "tanh" else torch.relu(a)  # (E2) h_t = φ(a_t)
+    return (h,), (h_prev, h)
 
-    Returns dL/da_t (N, H), which is also dL/dx̂_t, and dL/dh_{t-1} (N, H).
+
+def elman_step_backward(d_state: tuple, w: Weights, saved: tuple, nonlinearity: str):
+    """d_state: (dL/dh_t,), from the output at t and from step t+1.
+
+    Returns dL/da_t (N, H), which is also dL/dx̂_t, dL/dh_{t−1}, and W_hh's share.
     """
-    (h,) = saved
+    (d_h,), (h_prev, h) = d_state, saved
     if nonlinearity == "tanh":
-        d_a = d_h * (1 - h * h)  # tanh'(a_t) = 1 − h_t²
+        d_a = d_h * (1 - h * h)  # (E2) tanh'(a_t) = 1 − h_t²
     else:
-        d_a = d_h * (h > 0)  # relu'(a_t) = 1[a_t > 0] = 1[h_t > 0]
-    d_h_prev = d_a @ W_hh  # ∂a_t/∂h_{t-1} = W_hh
-    return d_a, d_h_prev
+        d_a = d_h * (h > 0)  # (E2) relu'(a_t) = 1[a_t > 0] = 1[h_t > 0]
+    d_h_prev = d_a @ w.W_hh  # (E1) ∂a_t/∂h_{t−1} = W_hh
+    d_W_hh = Product(d_a, h_prev)  # (E1) ∂a_t/∂W_hh: d_W_hh = Σ_t d_a_tᵀ h_{t−1}
+    return StepBackward(d_a, (d_h_prev,), {"weight_hh": d_W_hh}, (d_h,))
+
+
+def _declare(nonlinearity: str) -> Cell:
+    """The Elman cell with one nonlinearity: torch.nn's modes RNN_TANH and RNN_RELU."""
+    relu = nonlinearity == "relu"
+    return Cell(
+        mode=f"RNN_{nonlinearity.upper()}",
+        gates=("h",),
+        states=("h",),
+        x_proj_biases=("bias_ih", "bias_hh"),  # both biases fold into x̂
+        step=partial(elman_step, nonlinearity=nonlinearity),
+        step_backward=partial(elman_step_backward, nonlinearity=nonlinearity),
+        torch_nn="RNN",
+        fast=FastLoop(
+            partial(elman_layer_forward, relu=relu), partial(elman_layer_backward, relu=relu)
+        ),
+    )
+
+
+RNN_TANH_CELL = _declare("tanh")
+RNN_RELU_CELL = _declare("relu")

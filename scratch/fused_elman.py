@@ -4,8 +4,8 @@ Each step writes h_t over its own rows of x̂ (which it no longer needs), so the
 allocates nothing. The backward computes the derivative factor once for all steps from the
 outputs (docs/performance.md):
     tanh'(a_t) = 1 − h_t²          relu'(a_t) = 1[h_t > 0]
-and a backward step is then d_a_t = d_h_t ⊙ φ'(a_t); d_h_{t-1} = ∂L/∂y_{t-1} + d_a_t W_hh is
-one addmm (steps.carry).
+and a backward step is then d_a_t = d_h_t ⊙ φ'(a_t) (E2); d_h_{t−1} = ∂L/∂y_{t−1} + d_a_t W_hh
+(E1) is one addmm (steps.carry).
 """
 
 import torch
@@ -13,30 +13,34 @@ import torch
 from scratch.steps import Steps
 
 
-def elman_layer_forward(x_proj, state0, W_hh, b_hh, W_hr, steps: Steps, keep: bool, relu: bool):
+def elman_layer_forward(x_proj, state0, w, steps: Steps, relu: bool):
     """x_proj: x̂ for all steps (T_total, H), both biases included; overwritten by the outputs.
-    Returns outputs (T_total, H), (h_n,) and what the backward needs beyond the outputs."""
+    Returns outputs (T_total, H), (h_n,) and what the backward needs: (outputs, h_0)."""
     (h,) = state0
-    W_hh_t = W_hh.t()
+    W_hh_t = w.W_hh.t()
     xp = steps.split(x_proj)
     for t in steps.forward_order:
-        a = xp[t].addmm_(steps.rows(h, t), W_hh_t)  # a_t = x̂_t + h_{t-1} W_hhᵀ
+        a = xp[t].addmm_(steps.rows(h, t), W_hh_t)  # (E1) a_t = x̂_t + h_{t−1} W_hhᵀ
         if relu:
-            a.relu_()  # h_t = relu(a_t)
+            a.relu_()  # (E2) h_t = relu(a_t)
         else:
-            a.tanh_()  # h_t = tanh(a_t)
+            a.tanh_()  # (E2) h_t = tanh(a_t)
         h = steps.merge(a, h)
-    return x_proj, (h,), ()
+    return x_proj, (h,), (x_proj, state0[0])
 
 
-def elman_layer_backward(d_Y, d_state_n, W_hh, W_hr, steps: Steps, Y, h0, saved, relu: bool):
-    """BPTT with φ' in hand. Returns dL/dx̂ and dL/dĥ (the same) as column blocks, (dL/dh_0,)
-    and no dL/dW_hr."""
+def elman_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record, relu: bool):
+    """BPTT with φ' in hand. Returns dL/dx̂ (one column block), (dL/dh_0,) and dL/dW_hh."""
+    Y, h0 = saved
     d_A = (Y > 0).to(Y.dtype) if relu else torch.mul(Y, Y).neg_().add_(1)  # φ'(a_t), then dL/da_t
     d_Ys, d_As = steps.split(d_Y), steps.split(d_A)
+    recorded = None if record is None else steps.split(record["h"])
     d_h0, buffers = torch.zeros_like(h0), (torch.empty_like(h0), torch.empty_like(h0))
     d_h = steps.first_grad(d_Ys, d_state_n[0])  # dL/dh_t: from the output at t and from t+1
     for k, t in enumerate(steps.backward_order):
-        d_a = d_As[t].mul_(d_h)  # d_a_t = d_h_t ⊙ φ'(a_t)
-        d_h = steps.carry(t, d_a, W_hh, d_Ys, d_state_n[0], d_h0, out=buffers[k % 2])  # d_h_{t-1}
-    return (d_A,), (d_A,), (d_h0,), None
+        if recorded is not None:
+            recorded[t].copy_(d_h)
+        d_a = d_As[t].mul_(d_h)  # (E2) d_a_t = d_h_t ⊙ φ'(a_t)
+        d_h = steps.carry(t, d_a, w.W_hh, d_Ys, d_state_n[0], d_h0, out=buffers[k % 2])  # (E1)
+    d_W_hh = steps.previous_product(d_A, Y, h0)  # (E1) Σ_t d_a_tᵀ h_{t−1}
+    return (d_A,), (d_h0,), {"weight_hh": d_W_hh}

@@ -19,9 +19,9 @@ import torch
 from scratch.steps import Steps
 
 
-def gru_layer_forward(x_proj, state0, W_hh, b_hh, W_hr, steps: Steps, keep: bool):
+def gru_layer_forward(x_proj, state0, w, steps: Steps):
     """x_proj: x̂ for all steps (T_total, 3H), b_ih included; overwritten by r, z, n.
-    Returns outputs (T_total, H), (h_n,) and what the backward needs beyond the outputs."""
+    Returns outputs (T_total, H), (h_n,) and what the backward needs."""
     (h,) = state0
     N, H = h.shape
     # ĥ_t = h_{t-1} W_hhᵀ + b_hh lands in one (N, 3H) buffer reused by every step (warm in
@@ -31,26 +31,26 @@ def gru_layer_forward(x_proj, state0, W_hh, b_hh, W_hr, steps: Steps, keep: bool
     Y = torch.empty_like(h_proj_n)  # h_t
     rz, n, r, z = steps.split_columns(x_proj, H, (0, 2), (2, 3), (0, 1), (1, 2))
     hp_ns, Ys = steps.split(h_proj_n), steps.split(Y)
-    W_hh_t = W_hh.t()
+    W_hh_t, b_hh = w.W_hh.t(), w.b_hh
     for t in steps.forward_order:
         h_prev = steps.rows(h, t)
         hp = step_proj if h_prev.shape[0] == N else step_proj[: h_prev.shape[0]]
         if b_hh is None:
-            torch.mm(h_prev, W_hh_t, out=hp)  # ĥ_t = h_{t-1} W_hhᵀ
+            torch.mm(h_prev, W_hh_t, out=hp)  # (G1) ĥ_t = h_{t-1} W_hhᵀ
         else:
-            torch.addmm(b_hh, h_prev, W_hh_t, out=hp)  # ĥ_t = h_{t-1} W_hhᵀ + b_hh
+            torch.addmm(b_hh, h_prev, W_hh_t, out=hp)  # (G1) ĥ_t = h_{t-1} W_hhᵀ + b_hh
         hp_n = hp_ns[t].copy_(hp[:, 2 * H :])
-        rz[t].add_(hp[:, : 2 * H]).sigmoid_()  # r_t, z_t = σ(x̂ + ĥ)
-        n[t].addcmul_(r[t], hp_n).tanh_()  # n_t = tanh(x̂_n + r_t ⊙ ĥ_n)
-        torch.lerp(n[t], h_prev, z[t], out=Ys[t])  # h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t-1}
+        rz[t].add_(hp[:, : 2 * H]).sigmoid_()  # (G2, G3) r_t, z_t = σ(x̂ + ĥ)
+        n[t].addcmul_(r[t], hp_n).tanh_()  # (G4) n_t = tanh(x̂_n + r_t ⊙ ĥ_n)
+        torch.lerp(n[t], h_prev, z[t], out=Ys[t])  # (G5) h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t-1}
         h = steps.merge(Ys[t], h)
-    return Y, (h,), ((x_proj, h_proj_n) if keep else ())
+    return Y, (h,), (x_proj, h_proj_n, Y, state0[0])
 
 
-def gru_layer_backward(d_Y, d_state_n, W_hh, W_hr, steps: Steps, Y, h0, saved):
-    """BPTT with the factors in hand. Returns dL/dx̂ and dL/dĥ as column blocks, (dL/dh_0,)
-    and no dL/dW_hr."""
-    rzn, h_proj_n = saved
+def gru_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
+    """BPTT with the factors in hand. Returns dL/dx̂ as column blocks, (dL/dh_0,), and dL/dW_hh
+    and dL/db_hh (through ĥ_t)."""
+    rzn, h_proj_n, Y, h0 = saved
     H = h_proj_n.shape[1]
     r, z, n = rzn.chunk(3, dim=1)
     # The factors, in the columns where each step then overwrites them with its gradient.
@@ -64,14 +64,21 @@ def gru_layer_backward(d_Y, d_state_n, W_hh, W_hr, steps: Steps, Y, h0, saved):
     d_hn.copy_(r)  # ∂a_n/∂ĥ_n = r_t; each step multiplies in its d_a_n
     d_ar, d_az, d_hn, d_an, d_hp = steps.split_columns(D, H, (0, 1), (1, 2), (2, 3), (3, 4), (0, 3))
     z_s, d_Ys = steps.split(z), steps.split(d_Y)
+    recorded = None if record is None else steps.split(record["h"])
     d_h0, buffers = torch.zeros_like(h0), (torch.empty_like(h0), torch.empty_like(h0))
     d_h = steps.first_grad(d_Ys, d_state_n[0])  # dL/dh_t: from the output at t and from t+1
     for k, t in enumerate(steps.backward_order):
+        if recorded is not None:
+            recorded[t].copy_(d_h)
         d_a_n = d_an[t].mul_(d_h)  # d_a_n = d_h ⊙ ∂h/∂a_n
         d_az[t].mul_(d_h)  # d_a_z = d_h ⊙ ∂h/∂a_z
         d_ar[t].mul_(d_a_n)  # d_a_r = d_a_n ⊙ ∂a_n/∂a_r
         d_hn[t].mul_(d_a_n)  # d_ĥ_n = d_a_n ⊙ r_t
         # d_h_{t-1} = d_h ⊙ z_t + d_ĥ_t W_hh
         direct = (d_h, z_s[t])
-        d_h = steps.carry(t, d_hp[t], W_hh, d_Ys, d_state_n[0], d_h0, direct, buffers[k % 2])
-    return (D[:, : 2 * H], D[:, 3 * H :]), (D[:, : 3 * H],), (d_h0,), None
+        d_h = steps.carry(t, d_hp[t], w.W_hh, d_Ys, d_state_n[0], d_h0, direct, buffers[k % 2])
+    d_H = D[:, : 3 * H]  # d_ĥ_t of every step
+    d_weights = {"weight_hh": steps.previous_product(d_H, Y, h0)}  # (G1) Σ_t d_ĥ_tᵀ h_{t−1}
+    if w.b_hh is not None:
+        d_weights["bias_hh"] = d_H.sum(0)  # (G1) Σ_t d_ĥ_t
+    return (D[:, : 2 * H], D[:, 3 * H :]), (d_h0,), d_weights

@@ -4,7 +4,7 @@ What changes is where the work is done, not the math (docs/performance.md):
 - every step writes into buffers allocated once for all steps, with out= and in-place ops;
 - the gates are stored in the order o, i, f, g (unroll.py permutes the weights' rows to match,
   and the gradients' rows back), so the three sigmoids are one call and g's tanh another;
-- the derivative factors are computed once, for all steps, at the end of the forward loop:
+- the derivative factors are computed once, for all steps, at the start of the backward loop:
       ∂m_t/∂a_o = tanh(c_t) ⊙ o_t(1 − o_t)               ∂c_t/∂a_i = g_t ⊙ i_t(1 − i_t)
       ∂c_t/∂a_f = c_{t-1} ⊙ f_t(1 − f_t)                 ∂c_t/∂a_g = i_t ⊙ (1 − g_t²)
       ∂c_t/∂c_{t-1} = f_t                                ∂m_t/∂c_t = o_t ⊙ (1 − tanh² c_t)
@@ -21,20 +21,14 @@ import torch
 from scratch.steps import Steps
 
 FUSED_ORDER = (3, 0, 1, 2)  # torch.nn's gate blocks i, f, g, o (0 … 3), taken as o, i, f, g
-TORCH_ORDER = (1, 2, 3, 0)  # and back
 
 
-def reorder_gates(tensor, order):
-    """The four gate blocks of a weight, bias or gradient (along dim 0) in another order."""
-    blocks = tensor.chunk(4, dim=0)
-    return torch.cat([blocks[k] for k in order])
-
-
-def lstm_layer_forward(x_proj, state0, W_hh, b_hh, W_hr, steps: Steps, keep: bool):
+def lstm_layer_forward(x_proj, state0, w, steps: Steps):
     """x_proj: x̂ for all steps (T_total, 4H), gates o, i, f, g; W_hh's rows in that order.
-    Returns outputs (T_total, P), (h_n, c_n), and the factors the backward needs."""
+    Returns outputs (T_total, P), (h_n, c_n), and what the backward needs."""
     h, c = state0
     H = c.shape[1]
+    W_hr = w.W_hr
     gates = x_proj  # each step overwrites its x̂_t with a_t, then with o, i, f, g  (T_total, 4H)
     C = x_proj.new_empty(x_proj.shape[0], H)  # c_t                               (T_total, H)
     M = torch.empty_like(C)  # m_t = o_t ⊙ tanh(c_t)
@@ -42,61 +36,70 @@ def lstm_layer_forward(x_proj, state0, W_hh, b_hh, W_hr, steps: Steps, keep: boo
     spans = (0, 4), (0, 3), (0, 1), (1, 2), (2, 3), (3, 4)  # in blocks of H columns
     a, oif, o, i, f, g = steps.split_columns(gates, H, *spans)  # a_t, [o i f], o, i, f, g
     Cs, Ms, Ys = map(steps.split, (C, M, Y))
-    W_hh_t = W_hh.t()
+    W_hh_t = w.W_hh.t()
     for t in steps.forward_order:
         c_prev = steps.rows(c, t)
-        a[t].addmm_(steps.rows(h, t), W_hh_t)  # a_t = x̂_t + h_{t-1} W_hhᵀ
-        oif[t].sigmoid_()  # o_t, i_t, f_t = σ(a_o), σ(a_i), σ(a_f)
-        g[t].tanh_()  # g_t = tanh(a_g)
-        torch.mul(f[t], c_prev, out=Cs[t]).addcmul_(i[t], g[t])  # c_t = f ⊙ c_{t-1} + i ⊙ g
-        torch.tanh(Cs[t], out=Ms[t]).mul_(o[t])  # m_t = o_t ⊙ tanh(c_t)
+        a[t].addmm_(steps.rows(h, t), W_hh_t)  # (L1) a_t = x̂_t + h_{t−1} W_hhᵀ
+        oif[t].sigmoid_()  # (L2, L3, L5) o_t, i_t, f_t = σ(a_o), σ(a_i), σ(a_f)
+        g[t].tanh_()  # (L4) g_t = tanh(a_g)
+        torch.mul(f[t], c_prev, out=Cs[t]).addcmul_(i[t], g[t])  # (L6) c = f ⊙ c_{t−1} + i ⊙ g
+        torch.tanh(Cs[t], out=Ms[t]).mul_(o[t])  # (L7) m_t = o_t ⊙ tanh(c_t)
         if W_hr is not None:
-            torch.mm(Ms[t], W_hr.t(), out=Ys[t])  # h_t = m_t W_hrᵀ
+            torch.mm(Ms[t], W_hr.t(), out=Ys[t])  # (L8) h_t = m_t W_hrᵀ
         h, c = steps.merge(Ys[t], h), steps.merge(Cs[t], c)
-    saved = _factors(gates, C, steps.previous(C, state0[1]), M, W_hr) if keep else ()
-    return Y, (h, c), saved
+    return Y, (h, c), (gates, C, M, Y, *state0)
 
 
-def _factors(gates, C, C_prev, M, W_hr):
-    """The derivative factors of all steps at once, laid out as the module docstring says."""
+def _factors(gates, C, c0, steps: Steps):
+    """The derivative factors of all steps at once, laid out as the module docstring says.
+    Returns them (T_total, 5H) and ∂m/∂c (T_total, H), both fresh: the saved tensors stay
+    as they are, so that a second backward over the same graph finds them unchanged."""
     o, i, f, g = gates.chunk(4, dim=1)
-    tanh_C = torch.tanh(C)  # once for all steps, as the loop kept only m_t = o_t ⊙ tanh(c_t)
-    factors = gates.new_empty(gates.shape[0], 5 * gates.shape[1] // 4)  # (T_total, 5H)
+    factors = gates.new_empty(gates.shape[0], 5 * C.shape[1])  # (T_total, 5H)
     d_m_d_ao, d_c_d_ai, d_c_d_af, d_c_d_ag, d_c_d_cprev = factors.chunk(5, dim=1)
+    tanh_C = torch.tanh(C)
     torch.sub(1, o, out=d_m_d_ao).mul_(o).mul_(tanh_C)  # ∂m/∂a_o = tanh(c) ⊙ o(1 − o)
     torch.sub(1, i, out=d_c_d_ai).mul_(i).mul_(g)  # ∂c/∂a_i = g ⊙ i(1 − i)
-    torch.sub(1, f, out=d_c_d_af).mul_(f).mul_(C_prev)  # ∂c/∂a_f = c_{t-1} ⊙ f(1 − f)
+    steps.previous_into(d_c_d_af, C, c0).mul_(f)  # c_{t−1} ⊙ f, then
+    d_c_d_af.addcmul_(d_c_d_af, f, value=-1)  # ⊙ (1 − f): ∂c/∂a_f = c_{t−1} ⊙ f(1 − f)
     torch.mul(g, g, out=d_c_d_ag).neg_().add_(1).mul_(i)  # ∂c/∂a_g = i ⊙ (1 − g²)
-    d_c_d_cprev.copy_(f)  # ∂c/∂c_{t-1} = f
+    d_c_d_cprev.copy_(f)  # ∂c/∂c_{t−1} = f
     d_m_d_c = tanh_C.mul_(tanh_C).neg_().add_(1).mul_(o)  # ∂m/∂c = o ⊙ (1 − tanh² c)
-    return factors, d_m_d_c, (M if W_hr is not None else None)
+    return factors, d_m_d_c
 
 
-def lstm_layer_backward(d_Y, d_state_n, W_hh, W_hr, steps: Steps, Y, h0, saved):
-    """BPTT with the factors in hand. Returns dL/dx̂ and dL/dĥ (the same, gates o, i, f, g) as
-    column blocks, dL/d(h_0, c_0) and dL/dW_hr."""
-    factors, d_m_d_c, M = saved
-    H = d_m_d_c.shape[1]
-    # [d_a_o, d_a_i, d_a_f, d_a_g, d_c_{t-1}]: each step multiplies its factors in place (an
+def lstm_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
+    """BPTT with the factors in hand. Returns dL/dx̂ (one column block, gates o, i, f, g),
+    dL/d(h_0, c_0), and dL/dW_hh (rows o, i, f, g) and dL/dW_hr."""
+    gates, C, M, Y, h0, c0 = saved
+    W_hr = w.W_hr
+    # [d_a_o, d_a_i, d_a_f, d_a_g, d_c_{t−1}]: each step multiplies its factors in place (an
     # in-place multiply costs less per call than one with out=).                  (T_total, 5H)
-    grads = factors.clone()
+    grads, d_m_d_c = _factors(gates, C, c0, steps)
+    H = d_m_d_c.shape[1]
     o_grad, d_As, d_c_prevs = steps.split_columns(grads, H, (0, 1), (0, 4), (4, 5))
-    c_grad = steps.split(grads[:, H:].view(-1, 4, H))  # i, f, g, c_{t-1} as (N, 4, H)
+    c_grad = steps.split(grads[:, H:].view(-1, 4, H))  # i, f, g, c_{t−1} as (N, 4, H)
     d_Ys, d_m_d_cs = steps.split(d_Y), steps.split(d_m_d_c)
+    rec_h, rec_c = (None, None) if record is None else map(steps.split, (record["h"], record["c"]))
     d_hs = [None] * len(d_Ys)
     d_h0, (d_h_n, d_c_next) = torch.zeros_like(h0), d_state_n
     buffers = (d_h0.new_empty(d_h0.shape), d_h0.new_empty(d_h0.shape))  # for steps.carry
     d_h = steps.first_grad(d_Ys, d_h_n)  # dL/dh_t: from the output at t and from t+1
     for k, t in enumerate(steps.backward_order):
-        d_m = d_h if W_hr is None else d_h @ W_hr  # ∂h_t/∂m_t = W_hr
-        d_c = torch.addcmul(steps.rows(d_c_next, t), d_m, d_m_d_cs[t])  # + d_m ⊙ ∂m/∂c
-        c_grad[t].mul_(d_c.unsqueeze(1))  # d_a_{i,f,g}, d_c_{t-1} = d_c ⊙ their factors
-        o_grad[t].mul_(d_m)  # d_a_o = d_m ⊙ ∂m/∂a_o
+        d_m = d_h if W_hr is None else d_h @ W_hr  # (L8) ∂h_t/∂m_t = W_hr
+        d_c = torch.addcmul(steps.rows(d_c_next, t), d_m, d_m_d_cs[t])  # (L7) + d_m ⊙ ∂m/∂c
+        if rec_h is not None:
+            rec_h[t].copy_(d_h)
+            rec_c[t].copy_(d_c)
+        c_grad[t].mul_(d_c.unsqueeze(1))  # (L6) d_a_{i,f,g}, d_c_{t−1} = d_c ⊙ their factors
+        o_grad[t].mul_(d_m)  # (L7) d_a_o = d_m ⊙ ∂m/∂a_o
         if W_hr is not None:
             d_hs[t] = d_h.clone()  # the carry buffers are reused; d_W_hr needs every d_h_t
-        d_h = steps.carry(t, d_As[t], W_hh, d_Ys, d_h_n, d_h0, out=buffers[k % 2])  # d_h_{t-1}
+        d_h = steps.carry(t, d_As[t], w.W_hh, d_Ys, d_h_n, d_h0, out=buffers[k % 2])  # (L1)
         d_c_next = steps.merge(d_c_prevs[t], d_c_next)
-    d_W_hr = None if W_hr is None else torch.cat(d_hs).t() @ M  # Σ_t d_h_tᵀ m_t
     d_A = grads[:, : 4 * H]
+    d_weights = {"weight_hh": steps.previous_product(d_A, Y, h0)}  # (L1) Σ_t d_a_tᵀ h_{t−1}
+    if W_hr is not None:
+        d_weights["weight_hr"] = torch.cat(d_hs).t() @ M  # (L8) Σ_t d_h_tᵀ m_t
     # d_c_0 is a view into `grads`: a copy, so that c_0.grad does not keep all of it alive.
-    return (d_A,), (d_A,), (d_h0, d_c_next.clone()), d_W_hr
+    return (d_A,), (d_h0, d_c_next.clone()), d_weights

@@ -3,7 +3,8 @@
 What this file does: name and initialise the parameters exactly as torch.nn does, accept every
 input torch.nn accepts (3-D, batch_first, unbatched 2-D, PackedSequence, optional hx), stack
 layers with dropout between them, run both directions, and lay out h_n as torch.nn does.
-The computation itself is unroll.run_layer, one call per layer and direction.
+The computation itself is function.run_layer, one call per layer and direction; what the cell
+is (its gates, its states, its parameters) comes from its declaration (registry.py).
 """
 
 import math
@@ -12,14 +13,14 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
-from scratch import checks
-from scratch.unroll import run_layer
-
-GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+from scratch import checks, registry
+from scratch.declaration import Cell, Weights
+from scratch.function import run_layer
+from scratch.record import RecordKey
 
 
 class RNNBase(nn.Module):
-    """Stacked, optionally bidirectional recurrent layers of one cell type (`mode`)."""
+    """Stacked, optionally bidirectional recurrent layers of one cell (`mode`, a registry key)."""
 
     def __init__(
         self,
@@ -41,6 +42,7 @@ class RNNBase(nn.Module):
             input_size, hidden_size, num_layers, bias, batch_first, dropout, proj_size
         )
         checks.check_bptt(bptt)
+        cell = registry.cell(mode)
         self.mode = mode
         self.input_size = input_size
         self.hidden_size = hidden_size
@@ -52,25 +54,15 @@ class RNNBase(nn.Module):
         self.proj_size = proj_size
         self.bptt = bptt
         factory = {"device": device, "dtype": dtype}
-        gate_size = GATES[mode] * hidden_size
-        real_hidden_size = proj_size or hidden_size
         self._flat_weights_names: list[str] = []
         self._all_weights: list[list[str]] = []  # names per layer and direction, as torch.nn
         for layer in range(num_layers):
             for direction in range(self._directions):
-                layer_input_size = input_size if layer == 0 else real_hidden_size * self._directions
-                shapes = {
-                    "weight_ih": (gate_size, layer_input_size),
-                    "weight_hh": (gate_size, real_hidden_size),
-                }
-                if bias:
-                    shapes |= {"bias_ih": (gate_size,), "bias_hh": (gate_size,)}
-                if proj_size > 0:
-                    shapes["weight_hr"] = (proj_size, hidden_size)
                 suffix = "_reverse" if direction == 1 else ""
-                names = [f"{kind}_l{layer}{suffix}" for kind in shapes]
-                for name, shape in zip(names, shapes.values(), strict=True):
-                    setattr(self, name, nn.Parameter(torch.empty(shape, **factory)))
+                names = []
+                for kind, shape in self._param_shapes(cell, layer).items():
+                    names.append(f"{kind}_l{layer}{suffix}")
+                    setattr(self, names[-1], nn.Parameter(torch.empty(shape, **factory)))
                 self._flat_weights_names.extend(names)
                 self._all_weights.append(names)
         self.reset_parameters()
@@ -79,11 +71,43 @@ class RNNBase(nn.Module):
     def _directions(self) -> int:
         return 2 if self.bidirectional else 1
 
+    @property
+    def _cell(self) -> Cell:
+        return registry.cell(self.mode)
+
+    def _param_shapes(self, cell: Cell, layer: int) -> dict[str, tuple[int, ...]]:
+        """Kind -> shape of one layer and direction's parameters, in registration order."""
+        H, P = self.hidden_size, self.proj_size or self.hidden_size
+        G = cell.num_gates * H
+        layer_input_size = self.input_size if layer == 0 else P * self._directions
+        standard = {
+            "weight_ih": (G, layer_input_size),
+            "weight_hh": (G, P),
+            "bias_ih": (G,),
+            "bias_hh": (G,),
+            "weight_hr": (self.proj_size, H),
+        }
+        own = {p.kind: p.shape(H) for p in cell.extra}
+        kinds = cell.param_kinds(self.proj_size > 0)
+        return {
+            k: standard.get(k) or own[k] for k in kinds if self.bias or not k.startswith("bias_")
+        }
+
     def reset_parameters(self) -> None:
-        """Every parameter from U(−1/√H, 1/√H), in registration order: torch.nn's draws."""
+        """Every parameter from U(−1/√H, 1/√H), in registration order: torch.nn's draws. A
+        cell's own parameters may declare ones or zeros instead (layer-norm gains and biases)."""
         bound = 1.0 / math.sqrt(self.hidden_size)
-        for weight in self.parameters():
-            nn.init.uniform_(weight, -bound, bound)
+        inits = {p.kind: p.init for p in self._cell.extra}
+        for name in self._flat_weights_names:
+            weight, init = getattr(self, name), inits.get(name.rsplit("_l", 1)[0], "uniform")
+            if init == "uniform":
+                nn.init.uniform_(weight, -bound, bound)
+            else:
+                nn.init.constant_(weight, 1.0 if init == "ones" else 0.0)
+
+    def __prepare_scriptable__(self):
+        """torch.jit.script asks this first: say plainly that scripting is not supported."""
+        raise RuntimeError(checks.NOT_SCRIPTABLE.format(type(self).__name__))
 
     def flatten_parameters(self) -> None:
         """Nothing to do: our weights are never packed into one buffer. Kept for programs that call it."""
@@ -97,11 +121,18 @@ class RNNBase(nn.Module):
         """Parameters grouped per layer and direction, as torch.nn.RNNBase.all_weights."""
         return [[getattr(self, name) for name in names] for names in self._all_weights]
 
-    def _layer_params(self, layer: int, direction: int) -> tuple:
-        """(W_ih, W_hh, b_ih, b_hh, W_hr) of one layer and direction; absent ones None."""
+    def _layer_weights(self, cell: Cell, layer: int, direction: int, masks: dict) -> Weights:
+        """One layer and direction's parameters as the cell reads them; absent ones None."""
         suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
         kinds = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
-        return tuple(getattr(self, kind + suffix, None) for kind in kinds)
+        standard = (getattr(self, kind + suffix, None) for kind in kinds)
+        extra = {p.kind: getattr(self, p.kind + suffix, None) for p in cell.extra}
+        return Weights(*standard, extra, masks)
+
+    def _masks(self, layer: int, direction: int, x: Tensor, batch_sizes: list[int]) -> dict:
+        """The masks a cell declares (cell.masks), for one layer and direction: none here. A
+        layer whose cell takes masks (variational dropout, zoneout) draws them here."""
+        return {}
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
@@ -150,7 +181,7 @@ class RNNBase(nn.Module):
         if sorted_indices is not None:
             state0 = tuple(s.index_select(1, sorted_indices) for s in state0)
 
-        y, state_n = self._run_layers(x, state0, batch_sizes)
+        y, state_n = self._run_layers(x, state0, batch_sizes, unsorted_indices, is_batched)
 
         if unsorted_indices is not None:
             state_n = tuple(s.index_select(1, unsorted_indices) for s in state_n)
@@ -163,25 +194,29 @@ class RNNBase(nn.Module):
             if not is_batched:
                 output = output.squeeze(1 if not self.batch_first else 0)
                 state_n = tuple(s.squeeze(1) for s in state_n)
-        return output, (state_n if self.mode == "LSTM" else state_n[0])
+        return output, (state_n if len(state_n) == 2 else state_n[0])
 
-    def _run_layers(self, x: Tensor, state0: tuple, batch_sizes: list[int]):
+    def _run_layers(self, x: Tensor, state0: tuple, batch_sizes, unsorted_indices, is_batched):
         """Layer after layer; in each, both directions read the same input (docs/layers.md)."""
-        finals = []
+        cell, finals = self._cell, []
         for layer in range(self.num_layers):
             if layer > 0 and self.dropout > 0 and self.training:
                 x = nn.functional.dropout(x, self.dropout, training=True)
             outputs = []
             for direction in range(self._directions):
                 k = layer * self._directions + direction
+                masks = self._masks(layer, direction, x, batch_sizes)
                 y, state_n = run_layer(
-                    self.mode,
+                    cell,
                     x,
                     tuple(s[k] for s in state0),
-                    self._layer_params(layer, direction),
+                    self._layer_weights(cell, layer, direction, masks),
                     batch_sizes,
                     reverse=direction == 1,
                     bptt=self.bptt,
+                    record_key=RecordKey(
+                        id(self), layer, direction, unsorted_indices, not is_batched
+                    ),
                 )
                 outputs.append(y)
                 finals.append(state_n)
@@ -193,7 +228,7 @@ class RNNBase(nn.Module):
         """hx as a tuple (h_0,) or (h_0, c_0), each (num_layers · directions, N, ·), checked."""
         shape_h = (self.num_layers * self._directions, N, self.proj_size or self.hidden_size)
         shape_c = (self.num_layers * self._directions, N, self.hidden_size)
-        is_lstm = self.mode == "LSTM"
+        is_lstm = len(self._cell.states) == 2  # (h, c): hx is a tuple, as for torch.nn.LSTM
         if hx is None:
             zeros = {"dtype": x.dtype, "device": x.device}
             return (torch.zeros(shape_h, **zeros), torch.zeros(shape_c, **zeros))[: 1 + is_lstm]
@@ -210,6 +245,10 @@ class RNNBase(nn.Module):
         labels = ("hidden[0]", "hidden[1]") if is_lstm else ("hidden",)
         for s, shape, label in zip(state, (shape_h, shape_c), labels, strict=False):
             checks.check_hidden(s, shape, label)
+        if is_lstm:
+            checks.check_layer_states(tuple(hx), 2)
+        for s, label in zip(state, labels, strict=False):
+            checks.check_state_dtype(s, x, label)
         return state
 
 
@@ -234,7 +273,7 @@ class RNN(RNNBase):
         checks.check_no_extra_kwargs("RNN", kwargs)
         checks.check_nonlinearity(nonlinearity)
         self.nonlinearity = nonlinearity
-        mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+        mode = f"RNN_{nonlinearity.upper()}"  # torch.nn's modes RNN_TANH and RNN_RELU
         super().__init__(
             mode, input_size, hidden_size, num_layers, bias, batch_first, dropout,
             bidirectional, 0, device, dtype, bptt,

@@ -1,24 +1,41 @@
-"""Deliberately broken copies of scratch's backward, for tests that must see them caught."""
+"""Deliberately broken copies of scratch's LSTM, for tests that must see them caught."""
+
+from dataclasses import replace
 
 import torch
 
+from scratch import registry
 
-def flip_output_gate(backward):
-    """A broken copy of an LSTM backward (a step's or a layer's): the sign of d_a_o flipped.
 
-    A step returns (d_a, d_h_prev, d_c_prev); a layer returns (d_x̂ blocks, d_ĥ blocks,
-    d_state0, d_W_hr), where the LSTM's single d_x̂ block is also its d_ĥ block.
-    """
+def _flip(d_a):
+    """The sign of the output gate's block of d_a flipped; in the declared order i, f, g, o
+    that is the last block, in the fast loop's o, i, f, g the first."""
+    H = d_a.shape[1] // 4
+    return torch.cat([d_a[:, : 3 * H], -d_a[:, 3 * H :]], dim=1)
 
-    def flip(d_a):
-        H = d_a.shape[1] // 4
-        return torch.cat([d_a[:, : 3 * H], -d_a[:, 3 * H :]], dim=1)
 
-    def broken(*args):
-        first, *rest = backward(*args)
-        if isinstance(first, torch.Tensor):  # a step
-            return flip(first), *rest
-        d_a = flip(first[0])
-        return (d_a,), (d_a,), *rest[1:]
+def _flip_fused(d_a):
+    H = d_a.shape[1] // 4
+    return torch.cat([-d_a[:, :H], d_a[:, H:]], dim=1)
 
-    return broken
+
+def broken_lstm(monkeypatch, step: bool = True, fast: bool = True) -> None:
+    """Replace the LSTM's declaration by one whose step backward, fast backward, or both have
+    the sign of d_a_o flipped (on d_x̂ only: W_hh's gradient stays right)."""
+    cell = registry.CELLS["LSTM"]
+    changes = {}
+    if step:
+
+        def step_backward(*args):
+            back = cell.step_backward(*args)
+            return back._replace(d_x_proj=_flip(back.d_x_proj))
+
+        changes["step_backward"] = step_backward
+    if fast:
+
+        def backward(*args):
+            (d_A,), *rest = cell.fast.backward(*args)
+            return ((_flip_fused(d_A),), *rest)
+
+        changes["fast"] = replace(cell.fast, backward=backward)
+    monkeypatch.setitem(registry.CELLS, "LSTM", replace(cell, **changes))

@@ -3,6 +3,7 @@
 from hypothesis import strategies as st
 
 from compare.harness import LAYER_CELLS, STEP_CELLS, Case
+from scratch.checks import BPTT_CHOICES
 
 
 @st.composite
@@ -30,7 +31,7 @@ def layer_cases(draw, full: bool = True, max_len: int = 30) -> Case:
         "batch_first": draw(st.booleans()),
         "with_hx": draw(st.booleans()),
         "dtype": draw(st.sampled_from(["float64", "float32"])),
-        "bptt": draw(st.sampled_from(["manual", "autograd"])),
+        "bptt": draw(st.sampled_from(BPTT_CHOICES)),
     }
     if full:
         case["num_layers"] = draw(st.integers(1, 3))
@@ -61,5 +62,5 @@ def step_cases(draw) -> Case:
         unbatched=draw(st.booleans()),
         with_hx=draw(st.booleans()),
         dtype=draw(st.sampled_from(["float64", "float32"])),
-        bptt=draw(st.sampled_from(["manual", "autograd"])),
+        bptt=draw(st.sampled_from(BPTT_CHOICES)),
     )

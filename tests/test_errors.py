@@ -84,6 +84,50 @@ BAD_INPUTS = [
         "float64",
     ),
     ("cell: negative size", lambda m: m.LSTMCell(3, -2), "-2"),
+    # malformed hx: every case of torch.nn's own checks and of its kernels' refusals
+    (
+        "cell: lone tensor for (h, c)",
+        lambda m: m.LSTMCell(3, 4)(torch.randn(2, 3), torch.randn(2, 4)),
+        "one Tensor",
+    ),
+    (
+        "cell: lone 1-D tensor for (h, c)",
+        lambda m: m.LSTMCell(3, 4)(torch.randn(3), torch.randn(4)),
+        "0D",
+    ),
+    (
+        "cell: three states",
+        lambda m: m.LSTMCell(3, 4)(torch.randn(2, 3), (torch.randn(2, 4),) * 3),
+        "3",
+    ),
+    ("cell: no states", lambda m: m.LSTMCell(3, 4)(torch.randn(2, 3), ()), "0"),
+    (
+        "cell: c is None",
+        lambda m: m.LSTMCell(3, 4)(torch.randn(2, 3), (torch.randn(2, 4), None)),
+        "NoneType",
+    ),
+    ("three states for LSTM", lambda m: m.LSTM(3, 4)(X, (torch.randn(1, 2, 4),) * 3), "3"),
+    ("no states for LSTM", lambda m: m.LSTM(3, 4)(X, ()), "index"),
+    ("lone tensor for LSTM", lambda m: m.LSTM(3, 4)(X, torch.randn(1, 2, 4)), "index"),
+    ("c_0 is None", lambda m: m.LSTM(3, 4)(X, (torch.randn(1, 2, 4), None)), "NoneType"),
+    (
+        "c_0 dtype",
+        lambda m: m.LSTM(3, 4)(X, (torch.randn(1, 2, 4), torch.randn(1, 2, 4).double())),
+        "float64",
+    ),
+    ("h_0 dtype", lambda m: m.GRU(3, 4)(X, torch.randn(1, 2, 4).double()), "float64"),
+    (
+        "h_0 and c_0 dims differ",
+        lambda m: m.LSTM(3, 4)(X, (torch.randn(1, 2, 4), torch.randn(2, 4))),
+        "2-D",
+    ),
+    ("list hx for GRU", lambda m: m.GRU(3, 4)(X, [torch.randn(1, 2, 4)]), "list"),
+    ("int hx for RNN", lambda m: m.RNN(3, 4)(X, 5), "int"),
+    (
+        "cell: tuple hx for GRUCell",
+        lambda m: m.GRUCell(3, 4)(torch.randn(2, 3), (torch.randn(2, 4),)),
+        "tuple",
+    ),
     (
         "cell: bad nonlinearity",
         lambda m: m.RNNCell(3, 4, nonlinearity="sig")(torch.randn(2, 3)),

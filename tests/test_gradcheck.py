@@ -1,45 +1,45 @@
 """The hand-written backward against finite differences alone (torch.autograd.gradcheck, float64):
-each cell's backward step (a sequence of length one) and the unrolled layer over time."""
+each cell's backward step (a sequence of length one) and the unrolled layer over time, through
+the fast loop (bptt="manual") and the loop over the cell's step pair (bptt="readable")."""
 
 import pytest
 import torch
 
-from scratch.unroll import ManualBPTT
+from scratch.declaration import Weights
+from scratch.function import run_layer
+from scratch.registry import CELLS
 
-MODES = ["RNN_TANH", "RNN_RELU", "LSTM", "GRU"]
+MODES = list(CELLS)
 
 
 def layer_inputs(mode, batch_sizes, bias, proj_size, I=3, H=4, seed=0):
-    """Leaf tensors for ManualBPTT.apply: x, h0, c0, W_ih, W_hh, b_ih, b_hh, W_hr."""
+    """Leaf tensors: x, the initial states, then W_ih, W_hh, b_ih, b_hh, W_hr (absent: None)."""
     g = torch.Generator().manual_seed(seed)
-    gates = {"LSTM": 4, "GRU": 3}.get(mode, 1) * H
-    P = proj_size or H
+    cell = CELLS[mode]
+    gates, P, N = cell.num_gates * H, proj_size or H, batch_sizes[0]
 
     def leaf(*shape):
         return torch.randn(*shape, generator=g, dtype=torch.float64).requires_grad_()
 
-    N = batch_sizes[0]
-    return (
-        leaf(sum(batch_sizes), I),
-        leaf(N, P),
-        leaf(N, H) if mode == "LSTM" else None,
-        leaf(gates, I),
-        leaf(gates, P),
-        leaf(gates) if bias else None,
-        leaf(gates) if bias else None,
-        leaf(P, H) if proj_size else None,
-    )
+    states = [leaf(N, P)] + [leaf(N, H) for _ in cell.states[1:]]
+    weights = [leaf(gates, I), leaf(gates, P)]
+    weights += [leaf(gates), leaf(gates)] if bias else [None, None]
+    weights += [leaf(P, H) if proj_size else None]
+    return cell, [leaf(sum(batch_sizes), I), *states, *weights]
 
 
 def check(mode, batch_sizes, reverse, bias=True, proj_size=0):
-    """Both loops: the readable one over the cell steps, and the fused one the layers run."""
-    inputs = layer_inputs(mode, batch_sizes, bias, proj_size)
-    for fused in (False, True):
+    """Both loops of bptt by hand: the readable one and the fast one the layers run."""
+    cell, inputs = layer_inputs(mode, batch_sizes, bias, proj_size)
+    n = len(cell.states)
+    for bptt in ("readable", "manual"):
 
-        def layer(*args, fused=fused):
-            return ManualBPTT.apply(mode, reverse, batch_sizes, fused, *args)
+        def layer(x, *rest, bptt=bptt):
+            w = Weights(*rest[n:])
+            y, state = run_layer(cell, x, tuple(rest[:n]), w, batch_sizes, reverse, bptt)
+            return (y, *state)
 
-        assert torch.autograd.gradcheck(layer, inputs, eps=1e-6, atol=1e-7), f"fused={fused}"
+        assert torch.autograd.gradcheck(layer, inputs, eps=1e-6, atol=1e-7), f"bptt={bptt}"
 
 
 @pytest.mark.parametrize("bias", [True, False])
@@ -63,12 +63,15 @@ def test_unrolled_lstm_with_projection(reverse):
     check("LSTM", [3, 2, 2, 1], reverse, proj_size=2)
 
 
+@pytest.mark.parametrize("bptt", ["readable", "manual"])
 @pytest.mark.parametrize("mode", MODES)
-def test_second_order_gradients(mode):
+def test_second_order_gradients(mode, bptt):
     """backward(create_graph=True) gives a differentiable gradient, as torch.nn's does."""
-    inputs = layer_inputs(mode, [2, 2, 1], bias=True, proj_size=0, I=2, H=2)
+    cell, inputs = layer_inputs(mode, [2, 2, 1], bias=True, proj_size=0, I=2, H=2)
+    n = len(cell.states)
 
-    def layer(*args):
-        return ManualBPTT.apply(mode, False, [2, 2, 1], True, *args)
+    def layer(x, *rest):
+        y, state = run_layer(cell, x, tuple(rest[:n]), Weights(*rest[n:]), [2, 2, 1], False, bptt)
+        return (y, *state)
 
     assert torch.autograd.gradgradcheck(layer, inputs, eps=1e-6, atol=1e-6)

@@ -1,12 +1,12 @@
-"""bptt="manual" really runs the hand-written backward; bptt="autograd" really does not."""
+"""bptt="manual" and "readable" really run the hand-written backward; "autograd" does not."""
 
 import pytest
 import torch
 
 import scratch
-import scratch.unroll
+import scratch.function
 from compare.harness import Case, compare_case
-from tests.breakage import flip_output_gate
+from tests.breakage import broken_lstm
 
 
 def graph_size(t: torch.Tensor) -> int:
@@ -22,48 +22,59 @@ def graph_size(t: torch.Tensor) -> int:
 
 
 @pytest.mark.parametrize("cls", [scratch.RNN, scratch.LSTM, scratch.GRU])
-def test_manual_builds_no_per_step_graph(cls):
+def test_hand_written_bptt_builds_no_per_step_graph(cls):
     sizes = {}
-    for bptt in ("manual", "autograd"):
+    for bptt in ("manual", "readable", "autograd"):
         model = cls(3, 4, bptt=bptt)
         sizes[bptt] = [graph_size(model(torch.randn(L, 2, 3))[0]) for L in (5, 20)]
     assert sizes["manual"][0] == sizes["manual"][1]  # one node for the whole layer
+    assert sizes["readable"][0] == sizes["readable"][1]
     assert sizes["autograd"][1] > sizes["autograd"][0]  # nodes per step
 
 
-def test_manual_backward_is_called(monkeypatch):
+@pytest.mark.parametrize("bptt", ["manual", "readable"])
+def test_hand_written_backward_is_called(monkeypatch, bptt):
     calls = []
-    original = scratch.unroll.weight_gradients
+    original = scratch.function.layer_backward
 
     def counting(*args, **kwargs):
-        calls.append(1)
+        calls.append(args[1])  # whether it ran the fast loop
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(scratch.unroll, "weight_gradients", counting)
-    model = scratch.GRU(3, 4, num_layers=2, bidirectional=True)
+    monkeypatch.setattr(scratch.function, "layer_backward", counting)
+    model = scratch.GRU(3, 4, num_layers=2, bidirectional=True, bptt=bptt)
     model(torch.randn(5, 2, 3))[0].sum().backward()
-    assert len(calls) == 4  # one per layer and direction
+    assert calls == [bptt == "manual"] * 4  # one per layer and direction
 
 
 @pytest.mark.parametrize(
-    "target, broken_cell, intact_cell",
-    [("lstm_layer_backward", "lstm", "lstm_cell"), ("lstm_step_backward", "lstm_cell", "lstm")],
+    "broken, fails, passes",
+    [
+        # the fast loop: layers under "manual" only
+        ({"step": False}, [Case("lstm")], [Case("lstm", bptt="readable"), Case("lstm_cell")]),
+        # the step pair: cells, and layers under "readable"
+        (
+            {"fast": False},
+            [Case("lstm_cell"), Case("lstm", bptt="readable")],
+            [Case("lstm"), Case("lstm_cell", bptt="autograd")],
+        ),
+    ],
 )
-def test_broken_backward_shows_only_where_it_is_used(monkeypatch, target, broken_cell, intact_cell):
-    """Layers run the fused loop, cells the readable step: breaking one breaks only its users,
-    only their gradients, and only under bptt="manual"."""
-    monkeypatch.setattr(scratch.unroll, target, flip_output_gate(getattr(scratch.unroll, target)))
-    manual = compare_case(Case(broken_cell))
-    assert not manual.passed
-    assert all(name.startswith("grad") for name in manual.failed)  # the forward is untouched
-    assert "grad weight_hh" in {name.removesuffix("_l0") for name in manual.failed}
-    assert compare_case(Case(broken_cell, bptt="autograd")).passed
-    assert compare_case(Case(intact_cell)).passed
+def test_broken_backward_shows_only_where_it_is_used(monkeypatch, broken, fails, passes):
+    """Layers run the fast loop under bptt="manual", the step pair under "readable", and cells
+    the step pair: breaking one breaks only its users, and only their gradients."""
+    broken_lstm(monkeypatch, **broken)
+    for case in fails:
+        result = compare_case(case)
+        assert not result.passed, case.label()
+        assert all(name.startswith("grad") for name in result.failed)  # the forward is untouched
+    for case in passes + [Case("lstm", bptt="autograd")]:
+        assert compare_case(case).passed, case.label()
 
 
 @pytest.mark.parametrize("cls", [scratch.RNN, scratch.LSTM, scratch.GRU, scratch.RNNCell])
-def test_bad_bptt_names_both_choices(cls):
-    with pytest.raises(ValueError, match="'manual' or 'autograd'"):
+def test_bad_bptt_names_the_three_choices(cls):
+    with pytest.raises(ValueError, match="'manual', 'readable' or 'autograd'"):
         cls(3, 4, bptt="numerical")
 
 

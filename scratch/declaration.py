@@ -1,0 +1,132 @@
+"""What a cell declares about itself, so that one unroller and one set of modules serve every cell.
+
+A cell file (elman.py, lstm.py, gru.py, and each variant) holds the equations of one time step,
+forward and backward, and ends with a ``Cell``: its gates, the state it carries, where the
+biases go, its step pair, and its fast layer loop pair if it has one. registry.py maps names to
+these declarations; unroll.py, modules.py and cells.py read nothing else about a cell.
+
+The step pair's contract, for one step t over the rows that move at t:
+
+    step(x_proj_t, state_{t-1}, w) -> (state_t, saved)
+    step_backward(d_state_t, w, saved) -> StepBackward
+
+``state`` is a tuple, ``(h,)`` or ``(h, c)``; ``d_state_t`` is dL/d(state_t) from the output at t
+and from step t+1. ``w`` is the layer's ``Weights``, with each mask cut to step t's rows.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from torch import Tensor
+
+# torch.nn's parameter kinds of one layer and direction, in its registration order, with the
+# symbols the equations use for them.
+STANDARD_KINDS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
+GATE_STACKED = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")  # rows = gates × H
+
+
+@dataclass(frozen=True)
+class Weights:
+    """One layer and direction's tensors as a cell reads them; absent ones are None.
+
+    ``extra`` holds a variant's own parameters by kind (e.g. ``"weight_ci"``); ``masks`` holds
+    tensors that are not parameters (dropout or zoneout masks) by the names the cell declares.
+    """
+
+    W_ih: Tensor | None
+    W_hh: Tensor | None = None
+    b_ih: Tensor | None = None
+    b_hh: Tensor | None = None
+    W_hr: Tensor | None = None
+    extra: Mapping[str, Tensor | None] = field(default_factory=dict)
+    masks: Mapping[str, Tensor] = field(default_factory=dict)
+
+    def of(self, kind: str) -> Tensor | None:
+        """The tensor of a parameter kind: "weight_hh" is W_hh, a variant's kind is in extra."""
+        standard = (self.W_ih, self.W_hh, self.b_ih, self.b_hh, self.W_hr)
+        if kind in STANDARD_KINDS:
+            return standard[STANDARD_KINDS.index(kind)]
+        return self.extra.get(kind)
+
+
+class Product(NamedTuple):
+    """Σ_t d_tᵀ v_t over the steps of one layer: a weight gradient that the unroller forms in
+    one matrix product after the backward loop, from the rows of d_t and v_t of every step."""
+
+    d: Tensor  # (b_t, rows of the weight): the gradient reaching the product's output
+    v: Tensor  # (b_t, columns of the weight): what the weight multiplied
+
+
+class StepBackward(NamedTuple):
+    """What one backward step hands back to the unroller."""
+
+    d_x_proj: Tensor  # dL/dx̂_t: the unroller turns it into dL/dx_t, dL/dW_ih, dL/db
+    d_state_prev: tuple  # dL/d(state_{t-1}) through this step
+    d_weights: dict  # kind -> this step's share: a Tensor (summed) or a Product (or a tuple
+    #                  of Products, one per block of rows of that weight)
+    d_state: tuple  # dL/d(state_t): the total gradient that reached this step's state
+
+
+@dataclass(frozen=True)
+class FastLoop:
+    """The fast layer loop of a cell (bptt="manual"): the same equations over all steps at once.
+
+        forward(x_proj, state0, w, steps) -> (outputs, state_n, saved)
+        backward(d_outputs, d_state_n, w, steps, saved, record) -> (d_x_proj blocks,
+                                                                     d_state0, d_weights)
+
+    d_x_proj blocks: dL/dx̂ as column blocks that follow W_ih's rows in order; d_weights: the
+    finished gradients of the weights that x̂ does not carry (kind -> Tensor). record: None, or
+    kind -> a (T_total, ·) buffer that receives dL/d(state_t) of every step (record.py).
+    ``gate_order``: the loop keeps its gate blocks in this order of the declared gates; the
+    unroller permutes the gate-stacked weights' rows to match and the gradients' rows back.
+    """
+
+    forward: Callable
+    backward: Callable
+    gate_order: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class ExtraParam:
+    """A parameter torch.nn's layers do not have, registered per layer and direction."""
+
+    kind: str  # e.g. "weight_ci"; registered as weight_ci_l{k}[_reverse]
+    shape: Callable[[int], tuple[int, ...]]  # from the hidden size H
+    init: str = "uniform"  # "uniform" U(−1/√H, 1/√H) as torch.nn draws, "ones" or "zeros"
+    gate_stacked: bool = False  # rows follow the gates (permuted with a fast loop's gate_order)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A cell's declaration: everything the rest of the code needs to know about it."""
+
+    mode: str  # the registry key, torch.nn's name where it has the cell ("LSTM", "RNN_TANH")
+    gates: tuple[str, ...]  # gate blocks in the order of W_ih's rows (torch.nn's order)
+    states: tuple[str, ...]  # state tensors carried from step to step: ("h",) or ("h", "c")
+    x_proj_biases: tuple[str, ...]  # biases folded into x̂ = x W_ihᵀ + b before the loop;
+    #                                 the others stay inside the step
+    step: Callable
+    step_backward: Callable
+    fast: FastLoop | None = None  # bptt="manual" runs it; without one, the step pair
+    kinds: tuple[str, ...] = GATE_STACKED  # torch.nn's parameter kinds it has (+ weight_hr
+    #                                        when the layer projects)
+    extra: tuple[ExtraParam, ...] = ()  # its own parameters, registered after torch.nn's
+    masks: Mapping[str, str] = field(default_factory=dict)  # mask name -> "sequence": one
+    #                   (N, ·) row per sequence, reused at every step; or "step": (T_total, ·)
+    torch_nn: str | None = None  # the torch.nn layer that computes this cell ("LSTM"), if any
+
+    @property
+    def name(self) -> str:
+        """The lower-case name used on command lines and in reports: "lstm", "rnn_tanh"."""
+        return self.mode.lower()
+
+    @property
+    def num_gates(self) -> int:
+        return len(self.gates)
+
+    def param_kinds(self, projected: bool = False) -> tuple[str, ...]:
+        """Every parameter kind of one layer and direction, in registration order."""
+        own = self.kinds + (("weight_hr",) if projected else ())
+        return own + tuple(p.kind for p in self.extra)

@@ -1,0 +1,239 @@
+"""The autograd Functions that tie the hand-written BPTT of unroll.py to autograd, and
+``run_layer``, which the modules call once per layer and direction.
+
+``ManualBPTT`` runs one layer forward and hands its gradients to ``BPTTGradients``, whose
+forward is our backward pass. Splitting them this way keeps the first-order gradients
+hand-written even when autograd asks for a graph of them (``create_graph=True``, which
+``torch.func.grad`` and ``vjp`` always do): only the second-order gradients, which our BPTT
+does not derive, come from autograd, over the readable loop recomputed from the inputs.
+
+Both are written in the ``setup_context`` form that torch.func requires. What the forward loop
+saved for BPTT (the tape) leaves ``forward`` as extra outputs, marked non-differentiable, so that
+every saved tensor is an input or an output; tensors the tape shares with the inputs or the
+output are saved once.
+"""
+
+from dataclasses import dataclass, replace
+
+import torch
+from torch import Tensor
+
+from scratch import record
+from scratch.declaration import STANDARD_KINDS, Cell, Weights
+from scratch.steps import Steps
+from scratch.unroll import layer_backward, layer_forward
+
+NOT_TRANSFORMABLE = (
+    "scratch layers with bptt='manual' or 'readable' compute their gradients by hand, which "
+    "torch.func.{} cannot transform; build the layer with bptt='autograd' to use it"
+)
+
+
+def flatten(cell: Cell, state0: tuple, w: Weights) -> tuple:
+    """The layer's tensors in one flat tuple: states, torch.nn's weights, the cell's own, masks."""
+    extra = tuple(w.extra.get(p.kind) for p in cell.extra)
+    masks = tuple(w.masks[name] for name in cell.masks)
+    return (*state0, w.W_ih, w.W_hh, w.b_ih, w.b_hh, w.W_hr, *extra, *masks)
+
+
+def unflatten(cell: Cell, tensors: tuple) -> tuple[tuple, Weights]:
+    """Inverse of ``flatten``: (state0, Weights)."""
+    n, k = len(cell.states), len(cell.extra)
+    state0, standard = tuple(tensors[:n]), tensors[n : n + 5]
+    extra = dict(zip((p.kind for p in cell.extra), tensors[n + 5 : n + 5 + k], strict=True))
+    masks = dict(zip(cell.masks, tensors[n + 5 + k :], strict=True))
+    return state0, Weights(*standard, extra, masks)
+
+
+def pack(tape, known: tuple) -> tuple[list[Tensor], object]:
+    """The tape's tensors as a flat list, and its structure; a tensor that is one of ``known``
+    (an input or the output) is referenced by position instead of listed."""
+    leaves: list[Tensor] = []
+
+    def walk(node):
+        if isinstance(node, (tuple, list)):
+            return type(node), [walk(child) for child in node]
+        if isinstance(node, Tensor):
+            for k, t in enumerate(known):
+                if node is t:
+                    return "known", k
+            leaves.append(node)
+            return "leaf", len(leaves) - 1
+        return "value", node
+
+    return leaves, walk(tape)
+
+
+def unpack(structure, leaves: tuple, known: tuple):
+    """Inverse of ``pack``."""
+    kind, content = structure
+    if kind in (tuple, list):
+        return kind(unpack(child, leaves, known) for child in content)
+    if kind == "known":
+        return known[content]
+    return leaves[content] if kind == "leaf" else content
+
+
+@dataclass(frozen=True)
+class Layer:
+    """What both Functions need to know about the layer beyond its tensors."""
+
+    cell: Cell
+    steps: Steps
+    fast: bool  # the cell's fast loop, or the readable loop over its step pair
+    record_key: record.RecordKey | None  # where dL/d(state_t) goes while a recorder is on
+
+
+class ManualBPTT(torch.autograd.Function):
+    """Forward: the layer's loop over time. Backward: ``BPTTGradients``, our BPTT."""
+
+    @staticmethod
+    def forward(layer: Layer, x: Tensor, *tensors):
+        state0, w = unflatten(layer.cell, tensors)
+        y, state_n, tape = layer_forward(layer.cell, x, state0, w, layer.steps, layer.fast)
+        state_n = tuple(s.clone() for s in state_n)  # fresh: the tape may hold the last state
+        leaves, structure = pack(tape, (x, *tensors, y))
+        return (y, *state_n, structure, *leaves)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        layer, x, *tensors = inputs
+        n = len(layer.cell.states)
+        leaves = output[2 + n :]
+        ctx.mark_non_differentiable(*leaves)
+        ctx.set_materialize_grads(False)  # no zero-filled gradients for the tape
+        ctx.save_for_backward(x, *tensors, output[0], *leaves)
+        ctx.tape = Tape(layer, output[1 + n], len(tensors), len(leaves))
+
+    @staticmethod
+    def backward(ctx, d_y, *d_rest):
+        x, *tensors, y = ctx.saved_tensors[: 2 + ctx.tape.n_tensors]
+        state0 = tensors[: len(ctx.tape.layer.cell.states)]
+        d_state_n = [
+            torch.zeros_like(s) if d is None else d
+            for d, s in zip(d_rest[: len(state0)], state0, strict=True)
+        ]
+        d_y = torch.zeros_like(y) if d_y is None else d_y
+        tape = replace(ctx.tape, need_d_x=ctx.needs_input_grad[1])
+        grads = BPTTGradients.apply(tape, d_y, *d_state_n, *ctx.saved_tensors)
+        return (None, *grads)
+
+    @staticmethod
+    def vmap(info, in_dims, *args):
+        raise RuntimeError(NOT_TRANSFORMABLE.format("vmap"))
+
+    @staticmethod
+    def jvp(ctx, *tangents):
+        raise RuntimeError(NOT_TRANSFORMABLE.format("jvp (forward-mode AD)"))
+
+
+class BPTTGradients(torch.autograd.Function):
+    """Forward: the hand-written BPTT, giving dL/dx, dL/d(state_0) and dL/d(every weight).
+    Backward (second-order gradients only): autograd over the readable loop, recomputed."""
+
+    @staticmethod
+    def forward(tape: "Tape", d_y, *rest):
+        layer, n = tape.layer, len(tape.layer.cell.states)
+        d_state_n, (x, tensors, y, leaves) = tuple(rest[:n]), tape.split(rest[n:])
+        state0, w = unflatten(layer.cell, tensors)
+        saved = unpack(tape.structure, leaves, (x, *tensors, y))
+        buffers = record.buffers(layer.record_key, layer.cell, state0, layer.steps)
+        d_x, d_state0, d_w = layer_backward(
+            layer.cell, layer.fast, d_y, d_state_n, x, w, layer.steps, saved, tape.need_d_x, buffers
+        )
+        record.store(layer.record_key, buffers, layer.steps)
+        d_params = [
+            d_w.get(kind) if w.of(kind) is not None else None for kind in _kinds(layer.cell)
+        ]
+        return (d_x, *d_state0, *d_params, *(None for _ in layer.cell.masks))
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        tape, d_y, *rest = inputs
+        n = len(tape.layer.cell.states)
+        x, tensors, _, _ = tape.split(rest[n:])
+        ctx.save_for_backward(d_y, *rest[:n], x, *tensors)
+        ctx.tape = tape
+
+    @staticmethod
+    def backward(ctx, *d_grads):
+        layer, n = ctx.tape.layer, len(ctx.tape.layer.cell.states)
+        d_outs, (x, *tensors) = ctx.saved_tensors[: 1 + n], ctx.saved_tensors[1 + n :]
+        inputs = (x, *tensors)
+        n_params = 1 + n + 5 + len(layer.cell.extra)  # x, states, weights: not the masks
+        wanted = [j for j in range(n_params) if _differentiable(inputs[j])]
+        higher = torch.is_grad_enabled()
+        with torch.enable_grad():
+            state0, w = unflatten(layer.cell, tensors)
+            y, state_n, _ = layer_forward(layer.cell, x, state0, w, layer.steps, fast=False)
+            firsts = torch.autograd.grad(
+                (y, *state_n),
+                [inputs[j] for j in wanted],
+                d_outs,
+                create_graph=True,
+                allow_unused=True,
+            )
+            pairs = [
+                (g, d_grads[j])
+                for g, j in zip(firsts, wanted, strict=True)
+                if g is not None and g.requires_grad and d_grads[j] is not None
+            ]
+            targets = [t for t in (*d_outs, *(inputs[j] for j in wanted)) if _differentiable(t)]
+            seconds = [None] * len(targets)
+            if pairs and targets:
+                seconds = torch.autograd.grad(
+                    [g for g, _ in pairs],
+                    targets,
+                    [d for _, d in pairs],
+                    allow_unused=True,
+                    create_graph=higher,
+                )
+        found = {id(t): g for t, g in zip(targets, seconds, strict=True)}
+        d_d_outs = [found.get(id(t)) if _differentiable(t) else None for t in d_outs]
+        d_inputs = [found.get(id(t)) if j in wanted else None for j, t in enumerate(inputs)]
+        no_gradient = [None] * (1 + ctx.tape.n_leaves)  # the output y and the tape
+        return (None, *d_d_outs, *d_inputs, *no_gradient)
+
+
+@dataclass(frozen=True)
+class Tape:
+    """How the tensors ManualBPTT saved are laid out: x, the layer's tensors, y, the tape."""
+
+    layer: Layer
+    structure: object  # pack()'s structure of what the loop saved
+    n_tensors: int  # the layer's tensors (flatten()) after x
+    n_leaves: int  # tensors of the tape after y
+    need_d_x: bool = True
+
+    def split(self, saved) -> tuple:
+        """(x, the layer's tensors, y, the tape's leaves) from the flat saved tensors."""
+        k = self.n_tensors
+        return saved[0], tuple(saved[1 : 1 + k]), saved[1 + k], tuple(saved[2 + k :])
+
+
+def _kinds(cell: Cell) -> tuple[str, ...]:
+    """The parameter kinds in flatten()'s order."""
+    return STANDARD_KINDS + tuple(p.kind for p in cell.extra)
+
+
+def _differentiable(t) -> bool:
+    return isinstance(t, Tensor) and t.requires_grad
+
+
+def run_layer(
+    cell: Cell, x, state0: tuple, w: Weights, batch_sizes, reverse, bptt, record_key=None, fast=True
+):
+    """One layer, one direction. bptt: "manual" (the fast loop where the cell has one),
+    "readable" (the loop over the cell's step pair), both with our BPTT; or "autograd".
+    fast=False: the readable loop even under "manual" (the cells: one step)."""
+    tensors = flatten(cell, state0, w)
+    needs_grad = torch.is_grad_enabled() and any(
+        t is not None and t.requires_grad for t in (x, *tensors)
+    )
+    fast = fast and bptt == "manual" and cell.fast is not None
+    steps = Steps(batch_sizes, reverse)
+    if bptt != "autograd" and needs_grad:
+        out = ManualBPTT.apply(Layer(cell, steps, fast, record_key), x, *tensors)
+        return out[0], tuple(out[1 : 1 + len(cell.states)])
+    y, state_n, _ = layer_forward(cell, x, state0, w, steps, fast)
+    return y, state_n
