@@ -1,4 +1,4 @@
-"""What programs written for torch.nn rely on beyond signatures (CONTRACT.md, Drop-in details)."""
+"""What programs written for torch.nn rely on beyond signatures (docs/contract.md, Drop-in details)."""
 
 import io
 

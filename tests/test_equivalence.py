@@ -1,5 +1,5 @@
 """scratch equals torch.nn after weight copying: outputs, final states and every gradient,
-within CONTRACT.md's tolerances, over random configurations of every option."""
+within the tolerances of docs/contract.md, over random configurations of every option."""
 
 import pytest
 from hypothesis import given, settings
