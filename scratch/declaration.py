@@ -7,7 +7,7 @@ these declarations; unroll.py, modules.py and cells.py read nothing else about a
 
 The step pair's contract, for one step t over the rows that move at t:
 
-    step(x_proj_t, state_{t-1}, w) -> (state_t, saved)
+    step(x_proj_t, state_{t−1}, w) -> (state_t, saved)
     step_backward(d_state_t, w, saved) -> StepBackward
 
 ``state`` is a tuple, ``(h,)`` or ``(h, c)``; ``d_state_t`` is dL/d(state_t) from the output at t
@@ -62,7 +62,7 @@ class StepBackward(NamedTuple):
     """What one backward step hands back to the unroller."""
 
     d_x_proj: Tensor  # dL/dx̂_t: the unroller turns it into dL/dx_t, dL/dW_ih, dL/db
-    d_state_prev: tuple  # dL/d(state_{t-1}) through this step
+    d_state_prev: tuple  # dL/d(state_{t−1}) through this step
     d_weights: dict  # kind -> this step's share: a Tensor (summed) or a Product (or a tuple
     #                  of Products, one per block of rows of that weight)
     d_state: tuple  # dL/d(state_t): the total gradient that reached this step's state

@@ -1,15 +1,15 @@
 """The GRU layer loop of bptt="manual", arranged for speed and memory. Same equations as gru.py.
 
 Each step writes r_t, z_t, n_t over its own rows of x̂, which it no longer needs, and keeps ĥ_n,
-which the backward needs. The update h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t-1} is one call as
-n_t + z_t ⊙ (h_{t-1} − n_t), which is torch.lerp(n_t, h_{t-1}, z_t).
+which the backward needs. The update h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1} is one call as
+n_t + z_t ⊙ (h_{t−1} − n_t), which is torch.lerp(n_t, h_{t−1}, z_t).
 
 The backward computes the derivative factors once for all steps (docs/performance.md):
-    ∂h_t/∂a_n = (1 − z_t) ⊙ (1 − n_t²)          ∂h_t/∂a_z = (h_{t-1} − n_t) ⊙ z_t(1 − z_t)
+    ∂h_t/∂a_n = (1 − z_t) ⊙ (1 − n_t²)          ∂h_t/∂a_z = (h_{t−1} − n_t) ⊙ z_t(1 − z_t)
     ∂a_n/∂a_r = ĥ_n ⊙ r_t(1 − r_t)
 and a backward step is the chain rule of gru_step_backward with those factors in hand:
     d_a_n = d_h_t ⊙ ∂h_t/∂a_n     d_a_z = d_h_t ⊙ ∂h_t/∂a_z     d_a_r = d_a_n ⊙ ∂a_n/∂a_r
-    d_ĥ_t = [d_a_r, d_a_z, d_a_n ⊙ r_t]          d_h_{t-1} = d_h_t ⊙ z_t + d_ĥ_t W_hh
+    d_ĥ_t = [d_a_r, d_a_z, d_a_n ⊙ r_t]          d_h_{t−1} = d_h_t ⊙ z_t + d_ĥ_t W_hh
 One buffer holds [d_a_r, d_a_z, d_ĥ_n, d_a_n] per row: its first three blocks are d_ĥ_t, whole,
 for the one recurrent product per step; blocks 1, 2 and 4 are d_x̂_t.
 """
@@ -24,7 +24,7 @@ def gru_layer_forward(x_proj, state0, w, steps: Steps):
     Returns outputs (T_total, H), (h_n,) and what the backward needs."""
     (h,) = state0
     N, H = h.shape
-    # ĥ_t = h_{t-1} W_hhᵀ + b_hh lands in one (N, 3H) buffer reused by every step (warm in
+    # ĥ_t = h_{t−1} W_hhᵀ + b_hh lands in one (N, 3H) buffer reused by every step (warm in
     # cache, no fresh pages); only ĥ_n, which the backward needs, is kept for all steps.
     step_proj = x_proj.new_empty(N, 3 * H)
     h_proj_n = x_proj.new_empty(x_proj.shape[0], H)  # ĥ_n of every step           (T_total, H)
@@ -36,13 +36,13 @@ def gru_layer_forward(x_proj, state0, w, steps: Steps):
         h_prev = steps.rows(h, t)
         hp = step_proj if h_prev.shape[0] == N else step_proj[: h_prev.shape[0]]
         if b_hh is None:
-            torch.mm(h_prev, W_hh_t, out=hp)  # (G1) ĥ_t = h_{t-1} W_hhᵀ
+            torch.mm(h_prev, W_hh_t, out=hp)  # (G1) ĥ_t = h_{t−1} W_hhᵀ
         else:
-            torch.addmm(b_hh, h_prev, W_hh_t, out=hp)  # (G1) ĥ_t = h_{t-1} W_hhᵀ + b_hh
+            torch.addmm(b_hh, h_prev, W_hh_t, out=hp)  # (G1) ĥ_t = h_{t−1} W_hhᵀ + b_hh
         hp_n = hp_ns[t].copy_(hp[:, 2 * H :])
         rz[t].add_(hp[:, : 2 * H]).sigmoid_()  # (G2, G3) r_t, z_t = σ(x̂ + ĥ)
         n[t].addcmul_(r[t], hp_n).tanh_()  # (G4) n_t = tanh(x̂_n + r_t ⊙ ĥ_n)
-        torch.lerp(n[t], h_prev, z[t], out=Ys[t])  # (G5) h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t-1}
+        torch.lerp(n[t], h_prev, z[t], out=Ys[t])  # (G5) h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1}
         h = steps.merge(Ys[t], h)
     return Y, (h,), (x_proj, h_proj_n, Y, state0[0])
 
@@ -57,8 +57,8 @@ def gru_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
     D = rzn.new_empty(rzn.shape[0], 4 * H)  # [d_a_r, d_a_z, d_ĥ_n, d_a_n]          (T_total, 4H)
     d_ar, d_az, d_hn, d_an = D.chunk(4, dim=1)
     torch.sub(1, r, out=d_ar).mul_(r).mul_(h_proj_n)  # ∂a_n/∂a_r = ĥ_n ⊙ r(1 − r)
-    steps.previous_into(d_az, Y, h0).sub_(n).mul_(z)  # (h_{t-1} − n) ⊙ z, then
-    d_az.addcmul_(d_az, z, value=-1)  # ⊙ (1 − z): ∂h/∂a_z = (h_{t-1} − n) ⊙ z(1 − z)
+    steps.previous_into(d_az, Y, h0).sub_(n).mul_(z)  # (h_{t−1} − n) ⊙ z, then
+    d_az.addcmul_(d_az, z, value=-1)  # ⊙ (1 − z): ∂h/∂a_z = (h_{t−1} − n) ⊙ z(1 − z)
     torch.mul(n, n, out=d_an).neg_().add_(1)  # 1 − n², then
     d_an.addcmul_(d_an, z, value=-1)  # ⊙ (1 − z): ∂h/∂a_n = (1 − z) ⊙ (1 − n²)
     d_hn.copy_(r)  # ∂a_n/∂ĥ_n = r_t; each step multiplies in its d_a_n
@@ -74,7 +74,7 @@ def gru_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
         d_az[t].mul_(d_h)  # d_a_z = d_h ⊙ ∂h/∂a_z
         d_ar[t].mul_(d_a_n)  # d_a_r = d_a_n ⊙ ∂a_n/∂a_r
         d_hn[t].mul_(d_a_n)  # d_ĥ_n = d_a_n ⊙ r_t
-        # d_h_{t-1} = d_h ⊙ z_t + d_ĥ_t W_hh
+        # d_h_{t−1} = d_h ⊙ z_t + d_ĥ_t W_hh
         direct = (d_h, z_s[t])
         d_h = steps.carry(t, d_hp[t], w.W_hh, d_Ys, d_state_n[0], d_h0, direct, buffers[k % 2])
     d_H = D[:, : 3 * H]  # d_ĥ_t of every step

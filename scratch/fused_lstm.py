@@ -6,14 +6,14 @@ What changes is where the work is done, not the math (docs/performance.md):
   and the gradients' rows back), so the three sigmoids are one call and g's tanh another;
 - the derivative factors are computed once, for all steps, at the start of the backward loop:
       ∂m_t/∂a_o = tanh(c_t) ⊙ o_t(1 − o_t)               ∂c_t/∂a_i = g_t ⊙ i_t(1 − i_t)
-      ∂c_t/∂a_f = c_{t-1} ⊙ f_t(1 − f_t)                 ∂c_t/∂a_g = i_t ⊙ (1 − g_t²)
-      ∂c_t/∂c_{t-1} = f_t                                ∂m_t/∂c_t = o_t ⊙ (1 − tanh² c_t)
-  and laid out per row as [∂m/∂a_o, ∂c/∂a_i, ∂c/∂a_f, ∂c/∂a_g, ∂c/∂c_{t-1}], so that a backward
+      ∂c_t/∂a_f = c_{t−1} ⊙ f_t(1 − f_t)                 ∂c_t/∂a_g = i_t ⊙ (1 − g_t²)
+      ∂c_t/∂c_{t−1} = f_t                                ∂m_t/∂c_t = o_t ⊙ (1 − tanh² c_t)
+  and laid out per row as [∂m/∂a_o, ∂c/∂a_i, ∂c/∂a_f, ∂c/∂a_g, ∂c/∂c_{t−1}], so that a backward
   step is the chain rule of lstm_step_backward in four calls:
       d_c_t = d_c_{t+1→t} + d_m_t ⊙ ∂m_t/∂c_t
-      [d_a_i, d_a_f, d_a_g, d_c_{t-1}] = d_c_t ⊙ [∂c/∂a_i, ∂c/∂a_f, ∂c/∂a_g, ∂c/∂c_{t-1}]   (one mul)
+      [d_a_i, d_a_f, d_a_g, d_c_{t−1}] = d_c_t ⊙ [∂c/∂a_i, ∂c/∂a_f, ∂c/∂a_g, ∂c/∂c_{t−1}]   (one mul)
       d_a_o = d_m_t ⊙ ∂m_t/∂a_o
-      d_h_{t-1} = ∂L/∂y_{t-1} + d_a_t W_hh             (one addmm: steps.carry)
+      d_h_{t−1} = ∂L/∂y_{t−1} + d_a_t W_hh             (one addmm: steps.carry)
 """
 
 import torch

@@ -253,7 +253,7 @@ class RNNBase(nn.Module):
 
 
 class RNN(RNNBase):
-    """Elman RNN, tanh or relu: h_t = φ(x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh). docs/cells.md#elman."""
+    """Elman RNN, tanh or relu: h_t = φ(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh). docs/cells.md#elman."""
 
     def __init__(
         self,

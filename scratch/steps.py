@@ -75,17 +75,17 @@ class Steps:
         return out
 
     def previous_product(self, d: Tensor, outputs: Tensor, state0: Tensor) -> Tensor:
-        """Σ_t d_tᵀ h_{t-1}, (G, P), for d stacked like the outputs (T_total, G).
+        """Σ_t d_tᵀ h_{t−1}, (G, P), for d stacked like the outputs (T_total, G).
 
-        In a plain batch h_{t-1} is the previous step's output (or h_0 at the first step),
-        so the sum is two products on shifted views, without a stacked copy of h_{t-1}.
+        In a plain batch h_{t−1} is the previous step's output (or h_0 at the first step),
+        so the sum is two products on shifted views, without a stacked copy of h_{t−1}.
         """
         N, T = self.sizes[0] if self.sizes else 0, d.shape[0]
         if not self.uniform:
             return d.t() @ self.previous(outputs, state0)
         if self.reverse:  # step t reads step t+1's output; the last step reads h_0
             first, rest, rest_prev = d[T - N :], d[: T - N], outputs[N:]
-        else:  # step t reads step t-1's output; the first step reads h_0
+        else:  # step t reads step t−1's output; the first step reads h_0
             first, rest, rest_prev = d[:N], d[N:], outputs[: T - N]
         return torch.addmm(first.t() @ state0, rest.t(), rest_prev)
 
@@ -97,7 +97,7 @@ class Steps:
     def carry(self, t, d_a, W, d_outputs: tuple, d_state_n, d_state0, direct=None, out=None):
         """BPTT's hand-over from step t to the step it read its state from.
 
-        The gradient reaching h_{t-1} is d_a W (plus d_h ⊙ z for the GRU, `direct`). It is added
+        The gradient reaching h_{t−1} is d_a W (plus d_h ⊙ z for the GRU, `direct`). It is added
         to that step's output gradient in one addmm, giving the d_h of the next step BPTT
         visits, which is returned (written into `out`, an (N, ·) buffer, when given: reusing a
         buffer that is warm in cache beats a fresh allocation per step). Rows that read h_0 at

@@ -1,0 +1,154 @@
+"""Docs and code in lockstep: every file, function, class and equation label that docs/*.md and
+the README name exists in the code, and docs and comments write minus one way (−), so that a
+rename breaks the build instead of the reader, and a reader can search from one to the other."""
+
+import io
+import re
+import tokenize
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
+PACKAGES = ("scratch", "compare", "tasks", "reference", "tests")
+SOURCES = sorted(p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py"))
+TOP = ("scratch/", "compare/", "tasks/", "tests/", "docs/", "reference/", ".ci/")
+
+# Names from outside the project that the docs mention in backticks; everything else that
+# looks like a Python name must be a name in our code.
+EXTERNAL = {"weights_only", "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "max_memory_allocated"}
+
+
+def code_spans(text: str) -> list[str]:
+    """The contents of every `inline code` span and every line of every ``` block."""
+    blocks = re.findall(r"```[^\n]*\n(.*?)```", text, flags=re.S)
+    inline = re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", text, flags=re.S))
+    return inline + [line for block in blocks for line in block.splitlines()]
+
+
+def names_in_code() -> set[str]:
+    """Every name in our Python files: the name tokens (defined, imported, called or passed)
+    and the words of string literals (cell names, formats, keys)."""
+    names = set()
+    for path in SOURCES:
+        tokens = tokenize.generate_tokens(io.StringIO(path.read_text(encoding="utf-8")).readline)
+        for tok in tokens:
+            if tok.type == tokenize.NAME:
+                names.add(tok.string)
+            elif tok.type == tokenize.STRING:
+                names |= set(re.findall(r"\w+", tok.string))
+    return names
+
+
+def comments_and_docstrings(path: Path) -> str:
+    """The prose of a Python file: its comments and string literals."""
+    tokens = tokenize.generate_tokens(io.StringIO(path.read_text(encoding="utf-8")).readline)
+    return "\n".join(t.string for t in tokens if t.type in (tokenize.COMMENT, tokenize.STRING))
+
+
+def is_torch_name(name: str) -> bool:
+    places = (torch, torch.nn, torch.Tensor, torch.nn.Module, torch.nn.utils.rnn, torch.cuda)
+    return any(hasattr(place, name) for place in places)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_files_the_docs_name_exist(page):
+    text = page.read_text(encoding="utf-8")
+    missing = []
+    for span in code_spans(text):
+        for token in re.findall(r"[\w./*-]+\.(?:py|md|toml)\b|[\w.-]+/(?:[\w.*-]+/?)*", span):
+            if token.startswith(TOP) and "*" not in token and not (ROOT / token).exists():
+                missing.append(token)
+            elif token.endswith(".py") and "/" not in token and not list(ROOT.rglob(token)):
+                missing.append(token)
+    for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
+        if not target.startswith("http") and not (page.parent / target).exists():
+            missing.append(target)
+    assert not missing, f"{page.name} names files that do not exist: {sorted(set(missing))}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_anchors_the_docs_link_to_exist(page):
+    text = page.read_text(encoding="utf-8")
+    broken = []
+    for target, anchor in re.findall(r"\]\(([^)#\s]*)#([^)\s]+)\)", text):
+        linked = page if not target else page.parent / target
+        if not linked.exists():
+            continue  # reported by the files test
+        linked_text = linked.read_text(encoding="utf-8")
+        ids = set(re.findall(r'<a id="([^"]+)"', linked_text))
+        ids |= {slug(h) for h in re.findall(r"^#+ (.+)$", linked_text, flags=re.M)}
+        if anchor not in ids:
+            broken.append(f"{target}#{anchor}")
+    assert not broken, f"{page.name} links to anchors that do not exist: {broken}"
+
+
+def slug(heading: str) -> str:
+    """A heading's anchor as Markdown renderers make it: lower case, words joined by '-'."""
+    words = re.sub(r"[^\w\s-]", "", heading.lower().replace("`", ""))
+    return re.sub(r"\s+", "-", words.strip())
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_functions_and_classes_the_docs_name_exist(page):
+    ours = names_in_code()
+    missing = []
+    for span in code_spans(page.read_text(encoding="utf-8")):
+        match = re.fullmatch(r"([A-Za-z_][\w.]*)(\(.*\))?", span.strip())
+        if not match or re.search(r"\.(png|json|jsonl|md|pt|py|csv)$", match.group(1)):
+            continue  # not a name, or a file (the files test checks those)
+        parts = match.group(1).split(".")
+        if parts[0] in ("torch", "np", "nn", "os", "random", "F", "math"):
+            continue  # torch's and the standard library's own names
+        for name in parts:
+            name = re.sub(r"_l\d+(_reverse)?$", "", name)  # weight_hh_l1_reverse: its kind
+            looks_like_code = "_" in name.strip("_") or re.fullmatch(r"[A-Z][a-z]+[A-Z]\w*", name)
+            if looks_like_code and name not in ours and name not in EXTERNAL:
+                if not is_torch_name(name):
+                    missing.append(span)
+    assert not missing, f"{page.name} names what the code lacks: {sorted(set(missing))}"
+
+
+LABEL = r"[A-Z][A-Za-z]{0,3}\d+"
+
+
+def labels_in(text: str) -> set[str]:
+    """Equation labels: (L6), (L2–L5), (G2, G3), from (E1) ... A range names each label in it."""
+    found = set()
+    for group in re.findall(rf"\(({LABEL}(?:\s*[–,-]\s*{LABEL})*)\)", text):
+        for first, last in re.findall(rf"({LABEL})(?:\s*–\s*({LABEL}))?", group):
+            prefix = first.rstrip("0123456789")
+            lo, hi = int(first[len(prefix) :]), int((last or first)[len(prefix) :])
+            found |= {f"{prefix}{k}" for k in range(lo, hi + 1)}
+    return found
+
+
+def test_every_equation_label_of_the_docs_is_computed_in_the_code():
+    in_docs = set()
+    for page in PAGES:
+        in_docs |= labels_in(page.read_text(encoding="utf-8"))
+    in_code = set()
+    for path in (ROOT / "scratch").glob("*.py"):
+        in_code |= labels_in(comments_and_docstrings(path))
+    assert in_docs, "the docs name no equation labels: the pattern is broken"
+    assert not in_docs - in_code, f"labels no code comment cites: {sorted(in_docs - in_code)}"
+    assert not in_code - in_docs, f"labels the docs never define: {sorted(in_code - in_docs)}"
+
+
+ASCII_MINUS = re.compile(r"(?<![\w-])[tkTL]-\d|\b1 - [a-zσ(]|[a-z]_\{?[tk]-1")
+
+
+def test_one_minus_glyph_in_docs_and_comments():
+    """Math writes t−1 and 1 − z with U+2212, in the docs and in the code's comments alike."""
+    offenders = []
+    for page in PAGES:
+        for n, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1):
+            if ASCII_MINUS.search(line) and "python -m" not in line:
+                offenders.append(f"{page.name}:{n}: {line.strip()}")
+    for path in (ROOT / "scratch").glob("*.py"):
+        for line in comments_and_docstrings(path).splitlines():
+            if ASCII_MINUS.search(line):
+                offenders.append(f"{path.name}: {line.strip()}")
+    assert not offenders, "ASCII '-' used as a minus sign:\n" + "\n".join(offenders)
