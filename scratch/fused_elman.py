@@ -34,9 +34,8 @@ def elman_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record, relu: b
     Y, h0 = saved
     d_A = (Y > 0).to(Y.dtype) if relu else torch.mul(Y, Y).neg_().add_(1)  # φ'(a_t), then dL/da_t
     d_Ys, d_As = steps.split(d_Y), steps.split(d_A)
-    recorded = None if record is None else steps.split(record["h"])
-    d_h0, buffers = torch.zeros_like(h0), (torch.empty_like(h0), torch.empty_like(h0))
-    d_h = steps.first_grad(d_Ys, d_state_n[0])  # dL/dh_t: from the output at t and from t+1
+    recorded = steps.recorded(record, "h")
+    d_h, d_h0, buffers = steps.begin_backward(d_Ys, d_state_n[0], h0)  # d_h: dL/dh_t
     for k, t in enumerate(steps.backward_order):
         if recorded is not None:
             recorded[t].copy_(d_h)

@@ -64,9 +64,8 @@ def gru_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
     d_hn.copy_(r)  # ∂a_n/∂ĥ_n = r_t; each step multiplies in its d_a_n
     d_ar, d_az, d_hn, d_an, d_hp = steps.split_columns(D, H, (0, 1), (1, 2), (2, 3), (3, 4), (0, 3))
     z_s, d_Ys = steps.split(z), steps.split(d_Y)
-    recorded = None if record is None else steps.split(record["h"])
-    d_h0, buffers = torch.zeros_like(h0), (torch.empty_like(h0), torch.empty_like(h0))
-    d_h = steps.first_grad(d_Ys, d_state_n[0])  # dL/dh_t: from the output at t and from t+1
+    recorded = steps.recorded(record, "h")
+    d_h, d_h0, buffers = steps.begin_backward(d_Ys, d_state_n[0], h0)  # d_h: dL/dh_t
     for k, t in enumerate(steps.backward_order):
         if recorded is not None:
             recorded[t].copy_(d_h)

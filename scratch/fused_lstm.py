@@ -80,11 +80,10 @@ def lstm_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
     o_grad, d_As, d_c_prevs = steps.split_columns(grads, H, (0, 1), (0, 4), (4, 5))
     c_grad = steps.split(grads[:, H:].view(-1, 4, H))  # i, f, g, c_{t−1} as (N, 4, H)
     d_Ys, d_m_d_cs = steps.split(d_Y), steps.split(d_m_d_c)
-    rec_h, rec_c = (None, None) if record is None else map(steps.split, (record["h"], record["c"]))
+    rec_h, rec_c = steps.recorded(record, "h"), steps.recorded(record, "c")
     d_hs = [None] * len(d_Ys)
-    d_h0, (d_h_n, d_c_next) = torch.zeros_like(h0), d_state_n
-    buffers = (d_h0.new_empty(d_h0.shape), d_h0.new_empty(d_h0.shape))  # for steps.carry
-    d_h = steps.first_grad(d_Ys, d_h_n)  # dL/dh_t: from the output at t and from t+1
+    d_h_n, d_c_next = d_state_n
+    d_h, d_h0, buffers = steps.begin_backward(d_Ys, d_h_n, h0)  # d_h: dL/dh_t
     for k, t in enumerate(steps.backward_order):
         d_m = d_h if W_hr is None else d_h @ W_hr  # (L8) ∂h_t/∂m_t = W_hr
         d_c = torch.addcmul(steps.rows(d_c_next, t), d_m, d_m_d_cs[t])  # (L7) + d_m ⊙ ∂m/∂c

@@ -89,10 +89,17 @@ class Steps:
             first, rest, rest_prev = d[:N], d[N:], outputs[: T - N]
         return torch.addmm(first.t() @ state0, rest.t(), rest_prev)
 
-    def first_grad(self, d_outputs: tuple, d_state_n: Tensor) -> Tensor:
-        """dL/dh at the first step BPTT visits: its output's gradient plus the final state's."""
+    def begin_backward(self, d_outputs: tuple, d_h_n: Tensor, h0: Tensor) -> tuple:
+        """What every fast backward loop starts from: dL/dh at the first step BPTT visits (its
+        output's gradient plus the final state's), a zeroed dL/dh_0 for the rows that read h_0,
+        and two (N, ·) buffers that ``carry`` writes in turn."""
         t = self.backward_order[0]
-        return d_outputs[t] + self.rows(d_state_n, t)
+        d_h = d_outputs[t] + self.rows(d_h_n, t)
+        return d_h, torch.zeros_like(h0), (torch.empty_like(h0), torch.empty_like(h0))
+
+    def recorded(self, record: dict | None, state: str) -> tuple | None:
+        """Per-step views of the recorder's buffer for ``state`` ("h", "c"), or None when off."""
+        return None if record is None else self.split(record[state])
 
     def carry(self, t, d_a, W, d_outputs: tuple, d_state_n, d_state0, direct=None, out=None):
         """BPTT's hand-over from step t to the step it read its state from.
