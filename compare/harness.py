@@ -18,6 +18,7 @@ LAYER_CELLS = ("rnn_tanh", "rnn_relu", "lstm", "gru")
 STEP_CELLS = ("rnn_cell_tanh", "rnn_cell_relu", "lstm_cell", "gru_cell")
 CELLS = LAYER_CELLS + STEP_CELLS
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
+TOLERANCES = {"float64": 1e-10, "float32": 1e-5}  # CONTRACT.md's, by dtype: see within_tolerance
 
 
 @dataclass(frozen=True)
@@ -190,8 +191,9 @@ def scaled_error(ours: Tensor, ref: Tensor) -> float:
 def within_tolerance(ours: Tensor, ref: Tensor) -> bool:
     """CONTRACT.md: float64 1e-10 absolute and relative; float32 scaled error ≤ 1e-5."""
     if ref.dtype == torch.float64:
-        return torch.allclose(ours, ref, rtol=1e-10, atol=1e-10)
-    return scaled_error(ours, ref) <= 1e-5
+        tol = TOLERANCES["float64"]
+        return torch.allclose(ours, ref, rtol=tol, atol=tol)
+    return scaled_error(ours, ref) <= TOLERANCES["float32"]
 
 
 @dataclass
