@@ -2,7 +2,9 @@
 without a run folder. A toy task stands in for a real one: it draws from every random generator
 and carries state from step to step, so a resume that forgot any of them would drift."""
 
+import errno
 import json
+import os
 import random
 import signal
 from dataclasses import replace
@@ -12,7 +14,8 @@ import pytest
 import torch
 from torch import nn
 
-from tasks import checkpoint, loop
+from tasks import checkpoint, files, loop
+from tasks.errors import BadInput
 
 
 class ToyTask:
@@ -90,10 +93,10 @@ def test_failed_checkpoint_write_keeps_the_old_file(tmp_path, monkeypatch):
 
     def crash(obj, f):
         f.write(b"half a checkpoint")
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(torch, "save", crash)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(files.WriteFailed, match=f"cannot write {path}: no space left on device"):
         checkpoint.save({"step": 2}, path)
     assert checkpoint.load(path) == {"step": 1}
     assert list(tmp_path.iterdir()) == [path]
@@ -116,5 +119,5 @@ def test_without_run_folder_nothing_is_written(tmp_path, monkeypatch):
 
 def test_existing_run_is_not_overwritten(tmp_path):
     loop.train(ToyTask(), CFG, tmp_path)
-    with pytest.raises(FileExistsError, match="resume"):
+    with pytest.raises(BadInput, match="resume"):
         loop.train(ToyTask(), CFG, tmp_path)
