@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tasks.series_data import load_co2, load_csv, load_macro, load_series, make_lorenz, make_sines
+from tasks.series.data import load_co2, load_csv, load_macro, load_series, make_lorenz, make_sines
 
 
 def test_co2_gaps_are_filled_and_counted():

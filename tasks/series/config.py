@@ -1,59 +1,90 @@
 """What one forecasting run is: its config, the presets by name, and the problem it sets up.
 
 A config names the data, the window and horizon, the network and the training schedule
-(``SeriesConfig``, one comment per field). A preset is the default config with a few fields
-changed; the command line's flags override it (``tasks/series.py``). ``prepare`` turns a config
-into the ``Problem`` that the model, the training task and the report share: the series, its
-train / validation / test examples (``tasks/series_windows.py``) and the scaler fitted on the
-training part.
+(``SeriesConfig``, one comment per field, each also a flag's help: tasks/cli.py). A preset is
+a config by name; the command line's flags override it. ``make_problem`` turns a config into the
+``Problem`` that the model, the training task and the report share: the series, its
+train / validation / test examples (``windows.py``) and the scaler fitted on the training
+part.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from tasks.series_data import Series, load_series
-from tasks.series_windows import Scaler, Windows, split_windows
+from tasks.config import at_least, distinct, fraction, option
+from tasks.errors import BadInput
+from tasks.series.data import DATASETS, Series, load_series
+from tasks.series.windows import Scaler, Windows, split_windows
 
-CELLS = ("rnn", "lstm", "gru")
 HEADS = ("direct", "recursive")
 NORMS = ("relative", "global")
 
 
 @dataclass
 class SeriesConfig:
-    data: str = "co2"  # which series: co2 | macro | sines | lorenz | csv
-    csv: str | None = None  # path of the CSV file (data csv)
-    columns: list[str] | None = None  # input columns (csv, macro); None: the dataset's own
-    target: str | None = None  # the column to forecast (csv, macro); None: the dataset's own
-    period: int = 0  # season length for seasonal naive and MASE; 0: the dataset's own
-    window: int = 104  # W: steps of history the network reads
-    horizon: int = 52  # K: steps ahead that are forecast and scored
-    head: str = "direct"  # direct: K values at once | recursive: one step, fed back K times
-    norm: str = "relative"  # relative: windows minus their last value | global: one mean
-    val_fraction: float = 0.15  # the part before the test part that is held out for validation
-    test_fraction: float = 0.15  # the last part of the series, scored at the end
+    # one field a line, its comment is its --help (tasks/config.py): not reformatted
+    # fmt: off
+    data: str = option("co2", choices=DATASETS)  # which series: co2 | macro | sines | lorenz | csv
+    csv: str | None = (
+        None  # path of a CSV file with a header row, oldest row first (implies --data csv)
+    )
+    columns: list[str] | None = option(None, check=distinct)  # input columns (csv, macro); the target is added if absent; None: the dataset's own
+    target: str | None = None  # the column to forecast (needed with --csv); None: the dataset's own
+    period: int | None = option(None, check=at_least(1))  # season length in steps, for seasonal naive and MASE; None: the dataset's own
+    window: int = option(104, check=at_least(1))  # W: steps of history the network reads
+    horizon: int = option(52, check=at_least(1))  # K: steps ahead that are forecast and scored
+    head: str = option("direct", choices=HEADS)  # direct: K values at once | recursive: one step, fed back K times
+    norm: str = option("relative", choices=NORMS)  # relative: windows minus their last value | global: one mean
+    val_fraction: float = option(0.15, check=fraction)  # the part before the test part that is held out for validation
+    test_fraction: float = option(0.15, check=fraction)  # the last part of the series, scored at the end
     impl: str = "reference"  # scratch | reference: who computes the recurrent layer
-    cell: str = "lstm"  # rnn | lstm | gru
-    hidden: int = 64  # H: hidden units per layer
-    layers: int = 1  # stacked recurrent layers
-    dropout: float = 0.0  # dropout between stacked layers
-    epochs: int = 60  # passes over the training examples
+    cell: str = "lstm"  # recurrent layer: rnn (Elman, tanh) | lstm | gru
+    hidden_size: int = 64  # H: hidden units per layer
+    num_layers: int = 1  # stacked recurrent layers
+    dropout: float = 0.0  # dropout between stacked layers, in [0, 1)
+    epochs: int = 60  # passes over the training examples (a --resume may raise it)
     batch_size: int = 64  # examples per optimizer step
     lr: float = 1e-2  # Adam's learning rate at the start; it decays to zero along a cosine
-    clip: float = 1.0  # gradient-norm clipping threshold (0: none)
+    clip_mode: str = "norm"  # norm: scale the gradient to global L2 norm ≤ clip | value: clamp each element to ±clip | none
+    clip: float = 1.0  # the clipping threshold
     eval_every: int = 100  # optimizer steps between validation passes
+    checkpoint_every: int = 1000  # optimizer steps between checkpoints (one more at the end)
     seed: int = 0  # seeds the weights and the order of the examples
+    # fmt: on
+
+    def __post_init__(self):
+        if self.csv is not None:  # a CSV file given is the data
+            self.data = "csv"
+
+    def check(self) -> None:
+        """Rules between fields (tasks/config.py ``validate`` calls this); ``BadInput``."""
+        if self.data == "csv" and not (self.csv and self.target):
+            raise BadInput("--data csv needs --csv FILE and --target COLUMN")
+        if self.val_fraction + self.test_fraction >= 1:
+            raise BadInput(
+                f"--val-fraction {self.val_fraction} and --test-fraction {self.test_fraction} "
+                "leave nothing to train on: their sum must be below 1"
+            )
 
 
-# Presets by name: each is the default config with a few fields changed, then flags override.
-PRESETS: dict[str, dict] = {
-    "co2": {},
-    "macro": dict(
-        data="macro", window=16, horizon=8, hidden=32, epochs=300, batch_size=32, eval_every=100
+# Presets by name: flags override them.
+PRESETS = {
+    "co2": SeriesConfig(),
+    "macro": SeriesConfig(
+        data="macro", window=16, horizon=8, hidden_size=32, epochs=300, batch_size=32
     ),
-    "sines": dict(data="sines", window=50, horizon=25, hidden=32, epochs=100),
-    "lorenz": dict(data="lorenz", window=50, horizon=20, hidden=64, epochs=20),
+    "sines": SeriesConfig(data="sines", window=50, horizon=25, hidden_size=32, epochs=100),
+    "lorenz": SeriesConfig(data="lorenz", window=50, horizon=20, hidden_size=64, epochs=20),
+    # a baby model and one pass over CO2: seconds, what CI runs
+    "smoke": SeriesConfig(hidden_size=8, epochs=1),
 }
-SMOKE = dict(hidden=8, epochs=1)  # --smoke: a baby model and one pass, seconds on a laptop
+
+
+def smoke_config(impl: str, seed: int, cell: str | None = None) -> SeriesConfig:
+    """A small LSTM (8 units) on 20-step windows of the noisy sines, batch 16: compare's check."""
+    cfg = replace(
+        PRESETS["sines"], window=20, horizon=5, hidden_size=8, batch_size=16, impl=impl, seed=seed
+    )
+    return cfg if cell is None else replace(cfg, cell=cell)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -69,10 +100,10 @@ class Problem:
     scaler: Scaler
 
 
-def prepare(cfg: SeriesConfig, scaler: Scaler | None = None) -> Problem:
+def make_problem(cfg: SeriesConfig, scaler: Scaler | None = None) -> Problem:
     """Load the series, cut and split the examples, fit the scaler (or reuse a saved one)."""
     series = load_series(cfg.data, cfg.csv, cfg.columns, cfg.target)
-    if cfg.period:
+    if cfg.period is not None:
         series.period = cfg.period
     splits = split_windows(
         series.values, cfg.window, cfg.horizon, cfg.val_fraction, cfg.test_fraction
