@@ -10,6 +10,7 @@ import scratch.unroll
 from compare import equiv, tasks_check
 from compare.bench import peak_memory_mib
 from compare.cli import build_parser, main
+from tasks import registry
 from tests.breakage import flip_output_gate
 
 SMALL_RUN = [
@@ -30,7 +31,8 @@ def test_quick_run_writes_report_json_and_figures(tmp_path):
         (d, b) for d in ("float64", "float32") for b in ("manual", "autograd")
     }
     assert [b["cell"] for b in results["benchmark"]] == ["lstm", "gru"]  # the benchmarked cells
-    assert {t["task"] for t in results["tasks"]} == set(tasks_check.TASKS)
+    assert {t["task"] for t in results["tasks"]} == set(registry.TASKS)
+    assert all(t["passed"] for t in results["tasks"])
     assert "## Equivalence" in (tmp_path / "report.md").read_text()
 
 
@@ -83,9 +85,32 @@ def test_options_before_or_after_the_subcommand_mean_the_same():
     )
 
 
-def test_missing_task_is_not_available_not_a_failure():
-    assert "ModuleNotFoundError" in tasks_check.check_task("no_such_task", 2).unavailable
-    assert "AttributeError" in tasks_check.check_task("impl", 2).unavailable  # no smoke_losses
+def test_a_task_that_cannot_be_imported_is_an_error_and_fails_the_run(tmp_path, monkeypatch):
+    entries = {
+        "ghost": registry.Entry("ghost", "tasks.no_such_task", "a task whose package is missing"),
+        "impl": registry.Entry("impl", "tasks.impl", "a module without smoke_losses"),
+    }
+    monkeypatch.setattr(registry, "TASKS", entries)
+    ghost, no_smoke = (tasks_check.check_task(name, 2) for name in entries)
+    assert not ghost.passed and "ModuleNotFoundError" in ghost.error
+    assert not no_smoke.passed and "AttributeError" in no_smoke.error
+    assert main(["tasks", "--steps", "2", "--no-progress", "--out", str(tmp_path)]) == 1
+    saved = json.loads((tmp_path / "results.json").read_text())["tasks"]
+    assert [t["passed"] for t in saved] == [False, False]
+
+
+def test_tasks_whose_losses_part_fail_the_check(monkeypatch):
+    text = registry.load("text")
+    honest = text.smoke_losses
+
+    def drifting(impl, steps, seed):  # scratch's losses off by twice the threshold
+        shift = 2 * tasks_check.MAX_DIFFERENCE if impl == "scratch" else 0.0
+        return [loss + shift for loss in honest(impl, steps, seed)]
+
+    monkeypatch.setattr(text, "smoke_losses", drifting)
+    result = tasks_check.check_task("text", 3)
+    assert result.ran and not result.passed
+    assert result.max_difference == pytest.approx(2 * tasks_check.MAX_DIFFERENCE)
 
 
 def test_random_configurations_are_reproducible_and_pass():
