@@ -146,11 +146,13 @@ def train(args: argparse.Namespace, trainer: Trainer) -> int:
     """Resolve the config, build the task, train it in the shared loop, finish; exit status."""
     cfg, out, saved = resolve(args, trainer)
     prepared = trainer.build(cfg, saved["meta"] if saved else None)
-    if saved is not None and saved["meta"].get("data") != prepared.data:
-        raise BadInput(
-            f"the training data has changed since {out / loop.CHECKPOINT} was written: "
-            "resume with the same data, or start a new run"
-        )
+    if saved is not None:
+        if saved["meta"].get("data") != prepared.data:
+            raise BadInput(
+                f"the training data has changed since {out / loop.CHECKPOINT} was written: "
+                "resume with the same data, or start a new run"
+            )
+        checkpoint.load_weights(prepared.task.model, saved["model"], out / loop.CHECKPOINT)
     files.make_folder(out)
     prepared.loop = replace(prepared.loop, progress=not args.no_progress)
     meta = {"task": trainer.name, "config": asdict(cfg), "data": prepared.data, **prepared.meta}

@@ -16,6 +16,8 @@ class RunFailed(RuntimeError):
 
 
 def first_line(error: BaseException) -> str:
-    """The first line of an exception's message (torch's run on for paragraphs), or its type."""
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    """The first line of an exception's message that says something (torch's run on for
+    paragraphs, often after a heading line that ends in a colon), or its type."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    telling = [line for line in lines if not line.endswith(":")]
+    return (telling or lines or [type(error).__name__])[0]

@@ -1,7 +1,11 @@
 """`python -m compare`: the run folder, the exit status, the failing rows of a broken scratch,
 and one clear line for a bad command line. Runs the CLI in-process with small settings."""
 
+import errno
 import json
+import os
+import signal
+from pathlib import Path
 
 import pytest
 import torch
@@ -137,3 +141,74 @@ def test_peak_memory_is_the_running_peak_above_the_start():
         del b, c
 
     assert peak_memory_mib(step) == pytest.approx(12, abs=0.01)
+
+
+# interrupting, rerunning, a full disk: never a report that looks complete and is not
+
+TASKS_ONLY = ["tasks", "--steps", "2", "--no-progress"]
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_an_interrupted_run_exits_130_and_leaves_the_previous_report(
+    how, tmp_path, capsys, monkeypatch
+):
+    out = tmp_path / "report"
+    assert main([*TASKS_ONLY, "--out", str(out)]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def interrupted(*args, **kwargs):
+        if how == "ctrl-c":
+            raise KeyboardInterrupt
+        signal.raise_signal(signal.SIGTERM)
+
+    monkeypatch.setattr(tasks_check, "run_tasks", interrupted)
+    capsys.readouterr()
+    assert main([*TASKS_ONLY, "--out", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert err.strip() == f"interrupted: no report written ({out} is as it was)"
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]  # no half-written folder
+
+
+def test_a_rerun_into_the_same_out_leaves_no_old_figure_beside_the_new_report(tmp_path):
+    out = tmp_path / "report"
+    assert main(["--quick", "--cells", "gru", *SMALL_RUN, "--out", str(out)]) == 0
+    assert (out / "bench_time.png").exists()
+    assert main([*TASKS_ONLY, "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["report.md", "results.json", "task_losses.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_a_full_disk_prints_the_tables_then_says_the_report_was_not_written(
+    tmp_path, capsys, monkeypatch
+):
+    out = tmp_path / "report"
+    assert main([*TASKS_ONLY, "--out", str(out)]) == 0
+    before = (out / "report.md").read_text()
+    write_text = Path.write_text
+
+    def full(self, *args, **kwargs):
+        if self.name == "results.json":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return write_text(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", full)
+    capsys.readouterr()
+    assert main([*TASKS_ONLY, "--out", str(out)]) == 3
+    printed = capsys.readouterr()
+    assert "TASKS (scratch vs reference" in printed.out  # the tables came first
+    assert printed.err.strip() == (
+        f"the report could not be written to {out}: no space left on device "
+        f"(the tables above are complete; {out} is as it was)"
+    )
+    assert (out / "report.md").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_an_out_that_holds_other_files_is_refused(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(SystemExit) as exit_:
+        main([*TASKS_ONLY, "--out", str(tmp_path)])
+    assert exit_.value.code == 2
+    assert "holds files that are not a compare report" in capsys.readouterr().err
+    assert (tmp_path / "notes.txt").read_text() == "mine"

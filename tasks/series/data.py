@@ -195,7 +195,7 @@ def read_csv(path: Path) -> pd.DataFrame:
             raise BadInput(
                 f"{path}: line {line} has {len(row)} fields, the header has {len(header)}"
             )
-    return pd.read_csv(io.StringIO(text))
+    return pd.read_csv(io.StringIO(text), dtype=str)  # cells as written: errors quote them
 
 
 def load_series(
