@@ -2,7 +2,9 @@
 command, and one way to end badly.
 
 A task describes its ``train`` command with a ``Trainer`` (its config class, presets, how to
-build what the loop trains, what to do at the end) and gets, the same in every task:
+build what the loop trains, what to do at the end), and any other command with a ``Command``
+(its options dataclass, what it runs); ``main`` builds the whole command line from them. Every
+task then gets, the same way:
 
 - one flag per config field (``add_config_flags``): ``hidden_size`` is ``--hidden-size``, its
   help is the field's comment, its choices and checks are the field's ``Rule``
@@ -116,6 +118,7 @@ class Trainer:
     """A task's ``train`` command, described; ``train`` runs it."""
 
     name: str  # the task's name: every checkpoint says it; runs/<name>/ by default
+    about: str  # what it trains, a few words for --help
     config: type  # the config dataclass (one comment per field)
     presets: dict[str, Any]  # name -> config; "smoke" is what --smoke and CI run
     default_preset: str  # the preset when none is named
@@ -209,8 +212,45 @@ def saved_config(state: dict, cls: type, path: Path) -> Any:
     return cfg
 
 
+def load_trained(path: str | Path, trainer: Trainer) -> tuple[dict, Any]:
+    """(checkpoint, its config) of a run of ``trainer``'s task, for commands that use a
+    trained model (sample, forecast); ``BadInput`` for a damaged or foreign file."""
+    state = checkpoint.load_run(Path(path), trainer.name)
+    return state, saved_config(state, trainer.config, Path(path))
+
+
 # ---------------------------------------------------------------------------------------------
-# running a command
+# a task's command line, and running it
+
+
+@dataclass
+class Command:
+    """A command beside ``train`` (``sample``, ``forecast``): its flags come from ``config``."""
+
+    name: str  # the subcommand
+    help: str  # one line for --help
+    config: type  # a dataclass of its options, one comment per field (tasks/config.py)
+    run: Callable[[Any], int]  # called with the validated options; returns the exit status
+
+
+def main(
+    argv: list[str] | None, prog: str, description: str, trainer: Trainer, *commands: Command
+) -> int:
+    """A task's whole command line: ``train`` and ``commands``; returns the exit status."""
+    parser = Parser(prog=prog, description=description)
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_train_command(sub, trainer, f"train a model ({trainer.about}); writes a run folder")
+    for command in commands:
+        p = sub.add_parser(command.name, help=command.help, description=command.help)
+        add_config_flags(p, command.config)
+        p.set_defaults(run=lambda args, c=command: c.run(_options(args, c.config)))
+    return run(parser, argv)
+
+
+def _options(args: argparse.Namespace, cls: type) -> Any:
+    opts = cls(**given(args, cls))
+    config.validate(opts)
+    return opts
 
 
 def run(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:

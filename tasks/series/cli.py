@@ -7,7 +7,7 @@
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from tasks import checkpoint, cli, config, files
+from tasks import checkpoint, cli, files
 from tasks.config import option
 from tasks.series.config import PRESETS, SeriesConfig, describe, make_problem
 from tasks.series.model import build_model, network_forecast
@@ -24,6 +24,7 @@ def _build(cfg: SeriesConfig, saved: dict | None) -> cli.Prepared:
 
 TRAINER = cli.Trainer(
     name="series",
+    about="a forecaster, scored beside the yardsticks",
     config=SeriesConfig,
     presets=PRESETS,
     default_preset="co2",
@@ -42,29 +43,17 @@ class ForecastConfig:
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``train`` or ``forecast``; returns the exit status."""
-    return cli.run(parser(), argv)
-
-
-def parser() -> cli.Parser:
-    p = cli.Parser(
-        prog="python -m tasks.series",
-        description="Forecast a time series with a recurrent network, beside honest yardsticks.",
+    forecast = cli.Command(
+        "forecast", "forecast with a trained checkpoint", ForecastConfig, _forecast
     )
-    commands = p.add_subparsers(dest="command", required=True)
-    cli.add_train_command(commands, TRAINER, "train a network and score it beside the yardsticks")
-    fc = commands.add_parser("forecast", help="forecast with a trained checkpoint")
-    cli.add_config_flags(fc, ForecastConfig)
-    fc.set_defaults(run=_forecast)
-    return p
+    description = "Forecast a time series with a recurrent network, beside honest yardsticks."
+    return cli.main(argv, "python -m tasks.series", description, TRAINER, forecast)
 
 
-def _forecast(args) -> int:
+def _forecast(opts: ForecastConfig) -> int:
     """Reload a checkpoint, re-score it on the test split, forecast past the end of the data."""
-    opts = ForecastConfig(**cli.given(args, ForecastConfig))
-    config.validate(opts)
     path = Path(opts.checkpoint)
-    state = checkpoint.load_run(path, TRAINER.name)
-    cfg = cli.saved_config(state, SeriesConfig, path)
+    state, cfg = cli.load_trained(path, TRAINER)
     cfg = replace(cfg, impl=opts.impl or cfg.impl)
     problem = make_problem(cfg, Scaler.from_state(state["meta"]["scaler"]))
     print(describe(problem))
