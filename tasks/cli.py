@@ -156,6 +156,7 @@ def train(args: argparse.Namespace, trainer: Trainer) -> int:
                 "resume with the same data, or start a new run"
             )
         checkpoint.load_weights(prepared.task.model, saved["model"], out / loop.CHECKPOINT)
+        loop.check_budget(saved["step"], prepared.loop.steps, out)
     files.make_folder(out)
     prepared.loop = replace(prepared.loop, progress=not args.no_progress)
     meta = {"task": trainer.name, "config": asdict(cfg), "data": prepared.data, **prepared.meta}

@@ -160,11 +160,7 @@ def train(
         files.remove_stale(out)
         if resume:
             step = saved = _restore(task, history, out / CHECKPOINT)
-            if step > cfg.steps:
-                raise BadInput(
-                    f"the run in {out} is at step {step}, past this budget of {cfg.steps} steps: "
-                    "give a budget of at least its steps"
-                )
+            check_budget(step, cfg.steps, out)
         elif (out / CHECKPOINT).exists():
             raise BadInput(f"{out / CHECKPOINT} exists: resume it or choose another folder")
         files.write_json(meta, out / CONFIG)
@@ -218,6 +214,15 @@ def train(
     if out is not None:
         _write_summary(history, cfg, out)
     return history
+
+
+def check_budget(step: int, steps: int, out: Path) -> None:
+    """A resumed run may extend its budget, not cut it below the steps it has done."""
+    if step > steps:
+        raise BadInput(
+            f"the run in {out} is at step {step}, past this budget of {steps} steps: "
+            "give a budget of at least its steps"
+        )
 
 
 def _train_step(task: Task, step: int, cfg: LoopConfig) -> dict:

@@ -289,3 +289,11 @@ def test_a_diverged_run_exits_1_with_one_line(task, tmp_path, capsys):
 
 def _no_nan(token):
     raise AssertionError(f"{token} is not JSON")
+
+
+def test_resume_with_a_budget_below_the_steps_done_is_one_line(tmp_path, capsys):
+    assert train("text", tmp_path) == 0  # the smoke preset: 4 steps
+    capsys.readouterr()
+    resume = ["train", "--resume", "--out", str(tmp_path), "--steps", "2"]
+    err = one_line_error(capsys, lambda: text_main(resume))
+    assert f"the run in {tmp_path} is at step 4, past this budget of 2 steps" in err
