@@ -1,22 +1,32 @@
 """`python -m compare [equiv|bench|tasks] [options]`: the project's main job.
 
 Reads the command line, runs the chosen sections (all three when none is named), prints the
-tables and writes the run folder. Exit status: 0 when every equivalence case passes, 1 when
-one fails, 2 for a bad command line (one line on stderr, no traceback).
+tables and writes the run folder, whole: its files go to a hidden folder beside --out that takes
+--out's place at the end (compare/report.py), so an interrupted run leaves no report that looks
+complete, and a rerun leaves no old figure beside a new report.
+
+Exit status: 0 when every equivalence case and every task passes, 1 when one fails, 2 for a bad
+command line (one line on stderr, no traceback), 3 when the report could not be written (the
+tables were printed), 130 when interrupted (Ctrl-C or SIGTERM: one line, no report).
 """
 
 import argparse
 import os
+import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 import torch
 
-from compare import bench, equiv, report, tasks_check
+from compare import bench, equiv, report, tables, tasks_check
 from compare.harness import DTYPES
+from compare.results import Results
+from tasks.cli import Parser
+from tasks.files import reason
 
 SECTIONS = ("equiv", "bench", "tasks")
 DEFAULT_SIZES = {False: "tiny,medium", True: "tiny"}  # by --quick
@@ -30,14 +40,15 @@ sections (all three when none is named):
   equiv   the equivalence matrix: every cell × a fixed set of configurations × float64 and
           float32 × bptt manual and autograd, through compare.harness.compare_case; the largest
           scaled error of every output, final state and gradient, pass/fail against
-          CONTRACT.md's tolerances; --random N adds N random configurations
+          the contract's tolerances; --random N adds N random configurations
   bench   forward+backward time (median, IQR, ratio to torch.nn) and peak memory of scratch
           (manual BPTT), scratch (autograd) and torch.nn for the LSTM, GRU and tanh RNN
-  tasks   each task's small model trained on scratch and on reference from one seed: the
-          largest step-by-step loss difference
+  tasks   each registered task's small model trained on scratch and on reference from one
+          seed: the largest step-by-step loss difference, which must stay ≤ 1e-4
 
 Writes report.md, results.json and PNG figures into the run folder; exit status 1 if any
-equivalence case fails, 2 for a bad command line. How to read the report: docs/compare.md."""
+equivalence case or task fails, 2 for a bad command line, 3 if the report could not be
+written, 130 if interrupted. How to read the report: docs/compare.md."""
 
 EPILOG = """\
 examples:
@@ -45,13 +56,6 @@ examples:
   python -m compare --quick               a complete run in well under 30 s
   python -m compare equiv --random 300 --dtypes float64
   python -m compare bench --sizes tiny,medium,large --repeats 9 --cells lstm"""
-
-
-class Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line on stderr and exit status 2."""
-
-    def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def comma_list(choices: tuple[str, ...], what: str) -> Callable[[str], list[str]]:
@@ -220,24 +224,66 @@ def build_parser() -> Parser:
     return parser
 
 
-def prepare_out(parser: Parser, out: Path | None) -> Path:
-    """Create the run folder and check that it takes files; a bad one is a usage error."""
+def prepare_out(parser: Parser, out: Path | None) -> tuple[Path, Path]:
+    """(the run folder, the hidden folder its files are written into until the end). A folder
+    that cannot be used is a usage error: one line, exit status 2."""
     out = out or Path("runs/compare") / datetime.now().strftime("%Y%m%d-%H%M%S")
-    probe = out / ".write-test"
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe.write_text("")
-        probe.unlink()
+        return out, report.start(out)
+    except ValueError as error:
+        parser.error(str(error))
     except OSError as error:
-        parser.error(f"--out {out}: cannot write there ({error.strerror or error})")
-    return out
+        parser.error(f"--out {out}: cannot write there ({reason(error)})")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the sections the command line asks for; return the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    out = prepare_out(parser, args.out)
+    out, folder = prepare_out(parser, args.out)
+    try:
+        return _run_and_report(args, argv, out, folder)
+    finally:
+        report.discard(folder)  # gone already when published; else an unfinished report
+
+
+def _run_and_report(
+    args: argparse.Namespace, argv: list[str] | None, out: Path, folder: Path
+) -> int:
+    """Run the sections, print the tables, publish the report folder; the exit status."""
+    try:
+        with _sigterm_as_ctrl_c():
+            results = run_sections(args, argv)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: no report written ({out} is as it was)", file=sys.stderr)
+        return 130
+    print(tables.terminal(results))
+    try:
+        names = report.write(results, folder)
+        report.publish(folder, out)
+    except OSError as error:
+        print(
+            f"the report could not be written to {out}: {reason(error)} "
+            f"(the tables above are complete; {out} is as it was)",
+            file=sys.stderr,
+        )
+        return 3
+    print(f"\nwrote {', '.join(names)} to {out}/ in {results.meta['seconds']['total']:.0f} s")
+    status = 0
+    if results.failed:
+        print(f"{len(results.failed)} equivalence case(s) FAIL", file=sys.stderr)
+        status = 1
+    if failed := results.failed_tasks:
+        names = ", ".join(t.task for t in failed)
+        print(
+            f"{len(failed)} task(s) FAIL the scratch-vs-reference check: {names}", file=sys.stderr
+        )
+        status = 1
+    return status
+
+
+def run_sections(args: argparse.Namespace, argv: list[str] | None) -> Results:
+    """Run every section the command line names; return what they measured."""
     sections = (args.section,) if args.section else SECTIONS
     progress = not args.no_progress
     started = time.perf_counter()
@@ -251,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         "threads": args.threads,  # the benchmark's
         "seconds": {},
     }
-    results = report.Results(meta)
+    results = Results(meta)
     cells = args.cells or list(equiv.MATRIX_CELLS)
 
     if "equiv" in sections:
@@ -275,12 +321,19 @@ def main(argv: list[str] | None = None) -> int:
         steps = args.steps or DEFAULT_STEPS[args.quick]
         results.tasks = tasks_check.run_tasks(steps, args.seed, progress)
         meta["seconds"]["tasks"] = time.perf_counter() - start
-
     meta["seconds"]["total"] = time.perf_counter() - started
-    print(report.terminal(results))
-    files = report.write(results, out)
-    print(f"\nwrote {', '.join(files)} to {out}/ in {meta['seconds']['total']:.0f} s")
-    if results.failed:
-        print(f"{len(results.failed)} equivalence case(s) FAIL", file=sys.stderr)
-        return 1
-    return 0
+    return results
+
+
+@contextmanager
+def _sigterm_as_ctrl_c() -> Iterator[None]:
+    """A `kill` (SIGTERM) stops the run the way Ctrl-C does (KeyboardInterrupt)."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

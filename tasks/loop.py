@@ -5,46 +5,60 @@ training step ``k``, a held-out evaluation, and any state it carries between ste
 does the rest, the same way for every task:
 
     for step in range(start, steps):
-        loss = task.loss(step); backward; clip the gradient norm; optimizer step
+        set the learning rate to lr_schedule(step)                 (if the task has a schedule)
+        loss = task.loss(step); backward
+        grad_norm = global L2 norm of the gradient, before clipping -> metrics.jsonl
+        stop if the loss or grad_norm is not finite                (Diverged; see below)
+        hooks(step, model): gradient statistics, anything          -> metrics.jsonl
+        clip: by global norm, by value, or not at all; optimizer step
         every eval_every steps:       task.evaluate()              -> metrics.jsonl, loss.png
         every checkpoint_every steps: model, optimizer, step, RNG states, task.get_state()
                                                                    -> checkpoint.pt (atomic)
 
 Because the data a step reads is a function of its index, the step number is the data
 position: ``train(..., resume=True)`` restores everything above and continues with the very
-same losses an uninterrupted run gets. The first Ctrl-C finishes the current step, writes a
-checkpoint and then raises ``KeyboardInterrupt``; a second Ctrl-C stops at once. A `kill`
-(SIGTERM) is handled the same way.
+same losses an uninterrupted run gets (a larger ``steps`` continues to the new budget). The
+first Ctrl-C finishes the current step, writes a checkpoint and then raises ``Stopped`` (a
+KeyboardInterrupt); a second Ctrl-C stops at once. A `kill` (SIGTERM) is handled the same way.
+
+Divergence: a step whose loss or gradient norm is NaN or infinite is not applied. The run
+stops with ``Diverged`` (a ``RunFailed``): one line naming the step and the last good
+checkpoint, which is left untouched. A file that cannot be written (a full disk) stops the run
+the same way, naming the file, the cause and the last good checkpoint.
 
 Run folder (``out``): config.json (the task's ``meta``), checkpoint.pt, metrics.jsonl (one
-line per training step and per evaluation), loss.png (training and held-out loss), and
-summary.json at the end.
+line per training step and per evaluation; a diverged step as ``"split": "diverged"``),
+loss.png (training and held-out loss), and summary.json at the end. Every JSON file is valid
+JSON: a value that is not a finite number is written as null.
 """
 
-import json
+import math
 import random
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-import matplotlib
 import numpy as np
 import torch
-from torch import Tensor
+from matplotlib.figure import Figure
+from torch import Tensor, nn
 from tqdm import tqdm
 
-from tasks import checkpoint
-
-matplotlib.use("Agg")  # figures go to files; no display needed
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
+from tasks import checkpoint, files
+from tasks.config import CLIP_MODES
+from tasks.errors import BadInput, RunFailed, first_line
 
 CHECKPOINT = "checkpoint.pt"
+CONFIG = "config.json"
+METRICS = "metrics.jsonl"
 SMOOTHING = 50  # the training curve is also drawn as a moving average over this many steps
+
+Hook = Callable[[int, nn.Module], dict[str, float] | None]  # (step, model) -> metrics to log
 
 
 class Task(Protocol):
@@ -73,21 +87,50 @@ class Task(Protocol):
 @dataclass
 class LoopConfig:
     steps: int  # optimizer steps in the whole run (a resumed run continues up to this)
-    clip: float = 1.0  # rescale the gradient when its global L2 norm exceeds this; 0 = never
+    clip_mode: str = "norm"  # norm: rescale to global L2 norm ≤ clip | value: clamp to ±clip | none
+    clip: float = 1.0  # the threshold of clip_mode
     eval_every: int = 100  # steps between held-out evaluations (one more at the end)
     checkpoint_every: int = 500  # steps between checkpoints (one more at the end)
+    lr_schedule: Callable[[int], float] | None = None  # step -> learning rate; None: leave it
+    hooks: tuple[Hook, ...] = ()  # called after backward, before clipping and the step
     items_per_step: int = 1  # what one step trains on, for the throughput shown (e.g. B*T)
     item_name: str = "items"  # what an item is, e.g. "chars": the bar shows chars/s
     loss_label: str = "loss"  # y-axis label of loss.png, e.g. "cross-entropy (nats/char)"
     progress: bool = True  # show the tqdm progress bar
     print_evals: bool = True  # print a line with the held-out metrics after each evaluation
 
+    def __post_init__(self):
+        if self.clip_mode not in CLIP_MODES:
+            raise ValueError(
+                f"clip_mode {self.clip_mode!r}: expected one of {', '.join(CLIP_MODES)}"
+            )
+
 
 @dataclass
 class History:
-    train: list[float] = field(default_factory=list)  # training loss of every step, in order
+    records: list[dict] = field(
+        default_factory=list
+    )  # per training step: loss, grad_norm, lr, hooks'
     evals: list[dict] = field(default_factory=list)  # {"step": s, **task.evaluate()} each time
     seconds: float = 0.0  # time spent in training steps (not evaluation), over all sessions
+
+    @property
+    def train(self) -> list[float]:
+        """The training loss of every step, in order."""
+        return [r["loss"] for r in self.records]
+
+
+class Stopped(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM: the step finished and (with a run folder) a checkpoint was written."""
+
+    def __init__(self, step: int, out: Path | None):
+        saved = f"; checkpoint of step {step} in {out}" if out is not None else ""
+        super().__init__(f"stopped after step {step}{saved}")
+        self.step, self.out = step, out
+
+
+class Diverged(RunFailed):
+    """The loss or the gradient norm of a step was not finite; the step was not applied."""
 
 
 def seed_everything(seed: int) -> None:
@@ -111,14 +154,16 @@ def train(
     continue from ``out/checkpoint.pt``; build ``task`` from the saved ``meta`` first.
     """
     meta = meta or {}
-    history, step = History(), 0
+    history, step, saved = History(), 0, None  # saved: the step of the last checkpoint written
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
+        files.make_folder(out)
+        files.remove_stale(out)
         if resume:
-            step = _restore(task, history, checkpoint.load(out / CHECKPOINT))
+            step = saved = _restore(task, history, out / CHECKPOINT)
+            check_budget(step, cfg.steps, out)
         elif (out / CHECKPOINT).exists():
-            raise FileExistsError(f"{out / CHECKPOINT} exists: resume it or choose another folder")
-        checkpoint.write_text(json.dumps(meta, indent=2) + "\n", out / "config.json")
+            raise BadInput(f"{out / CHECKPOINT} exists: resume it or choose another folder")
+        files.write_json(meta, out / CONFIG)
         _rewrite_metrics(history, out)
     elif resume:
         raise ValueError("resume=True needs the run folder `out`")
@@ -126,52 +171,104 @@ def train(
     session_start, session_seconds, wall_start = step, 0.0, time.perf_counter()
     bar = tqdm(total=cfg.steps, initial=step, unit="step", disable=not cfg.progress)
     with _ctrl_c_requests() as ctrl_c, bar:
-        while step < cfg.steps:
-            started = time.perf_counter()
-            loss = _train_step(task, step, cfg.clip)
-            seconds = time.perf_counter() - started
-            step += 1
-            history.train.append(loss)
-            history.seconds += seconds
-            session_seconds += seconds
-            _log(out, {"step": step, "split": "train", "loss": loss})
-            rate = cfg.items_per_step * (step - session_start) / session_seconds
-            bar.set_postfix({"loss": f"{loss:.3f}", f"{cfg.item_name}/s": f"{rate:,.0f}"}, False)
-            bar.update()
+        try:
+            while step < cfg.steps:
+                started = time.perf_counter()
+                record = _train_step(task, step, cfg)
+                seconds = time.perf_counter() - started
+                if not (math.isfinite(record["loss"]) and math.isfinite(record["grad_norm"])):
+                    _log(out, {"step": step + 1, "split": "diverged", **record})
+                    raise Diverged(_divergence(step + 1, record, out, saved))
+                step += 1
+                history.records.append(record)
+                history.seconds += seconds
+                session_seconds += seconds
+                _log(out, {"step": step, "split": "train", **record})
+                rate = cfg.items_per_step * (step - session_start) / session_seconds
+                shown = {"loss": f"{record['loss']:.3f}", f"{cfg.item_name}/s": f"{rate:,.0f}"}
+                bar.set_postfix(shown, False)
+                bar.update()
 
-            if step % cfg.eval_every == 0 or step == cfg.steps:
-                metrics = _evaluate(task)
-                history.evals.append({"step": step, **metrics})
-                _log(out, {"step": step, "split": "held_out", **metrics})
-                if cfg.print_evals:
-                    shown = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items())
-                    elapsed = time.perf_counter() - wall_start
-                    bar.write(f"step {step} ({elapsed:.0f} s): held-out {shown}")
-                if out is not None:
-                    plot_losses(history, out / "loss.png", cfg.loss_label)
-            if out is not None and (
-                step % cfg.checkpoint_every == 0 or step == cfg.steps or ctrl_c
-            ):
-                _save(out / CHECKPOINT, task, step, history, meta)
-            if ctrl_c:
-                saved = f"; checkpoint of step {step} in {out}" if out is not None else ""
-                raise KeyboardInterrupt(f"stopped after step {step}{saved}")
+                if step % cfg.eval_every == 0 or step == cfg.steps:
+                    metrics = _evaluate(task)
+                    history.evals.append({"step": step, **metrics})
+                    _log(out, {"step": step, "split": "held_out", **metrics})
+                    if cfg.print_evals:
+                        text = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items())
+                        elapsed = time.perf_counter() - wall_start
+                        bar.write(f"step {step} ({elapsed:.0f} s): held-out {text}")
+                    if out is not None:
+                        plot_losses(history, out / "loss.png", cfg.loss_label)
+                if out is not None and (
+                    step % cfg.checkpoint_every == 0 or step == cfg.steps or ctrl_c
+                ):
+                    _save(out / CHECKPOINT, task, step, history, meta)
+                    saved = step
+                if ctrl_c:
+                    raise Stopped(step, out)
+        except files.WriteFailed as error:
+            raise RunFailed(
+                f"{error}; stopped after step {step}; {_last_good(out, saved)}"
+            ) from None
 
     if out is not None:
         _write_summary(history, cfg, out)
     return history
 
 
-def _train_step(task: Task, step: int, clip: float) -> float:
-    """One optimizer step on ``task.loss(step)``; returns the loss as a float."""
+def check_budget(step: int, steps: int, out: Path) -> None:
+    """A resumed run may extend its budget, not cut it below the steps it has done."""
+    if step > steps:
+        raise BadInput(
+            f"the run in {out} is at step {step}, past this budget of {steps} steps: "
+            "give a budget of at least its steps"
+        )
+
+
+def _train_step(task: Task, step: int, cfg: LoopConfig) -> dict:
+    """One optimizer step on ``task.loss(step)``, unless the loss or gradient is not finite.
+    Returns what is logged for the step: loss, gradient norm before clipping, learning rate,
+    and what the hooks return."""
     task.model.train()
+    if cfg.lr_schedule is not None:
+        for group in task.optimizer.param_groups:
+            group["lr"] = cfg.lr_schedule(step)
     task.optimizer.zero_grad(set_to_none=True)
     loss = task.loss(step)
     loss.backward()
-    if clip > 0:
-        torch.nn.utils.clip_grad_norm_(task.model.parameters(), clip)
+    params = [p for p in task.model.parameters() if p.grad is not None]
+    norm = torch.nn.utils.get_total_norm([p.grad for p in params]) if params else torch.zeros(())
+    record = {
+        "loss": loss.item(),
+        "grad_norm": norm.item(),
+        "lr": float(task.optimizer.param_groups[0]["lr"]),
+    }
+    if not (math.isfinite(record["loss"]) and math.isfinite(record["grad_norm"])):
+        return record  # the loop stops: nothing is applied
+    for hook in cfg.hooks:
+        record.update(hook(step, task.model) or {})
+    if cfg.clip_mode == "norm":
+        torch.nn.utils.clip_grads_with_norm_(params, cfg.clip, norm)
+    elif cfg.clip_mode == "value":
+        torch.nn.utils.clip_grad_value_(params, cfg.clip)
     task.optimizer.step()
-    return loss.item()
+    return record
+
+
+def _divergence(step: int, record: dict, out: Path | None, saved: int | None) -> str:
+    """The one line that says a run diverged, and what survives."""
+    return (
+        f"diverged at step {step}: loss {record['loss']}, gradient norm {record['grad_norm']}; "
+        f"the step was not applied; {_last_good(out, saved)}; try a smaller --lr"
+    )
+
+
+def _last_good(out: Path | None, saved: int | None) -> str:
+    if out is None:
+        return "no run folder"
+    if saved is None:
+        return "no checkpoint was written before it"
+    return f"the last good checkpoint is {out / CHECKPOINT} (step {saved}), untouched"
 
 
 def _evaluate(task: Task) -> dict[str, float]:
@@ -194,46 +291,50 @@ def _save(path: Path, task: Task, step: int, history: History, meta: dict) -> No
     checkpoint.save(state, path)
 
 
-def _restore(task: Task, history: History, state: dict) -> int:
-    """Load what ``_save`` wrote into ``task`` and ``history``; returns the step reached."""
-    task.model.load_state_dict(state["model"])
-    task.optimizer.load_state_dict(state["optimizer"])
-    task.set_state(state["task"])
-    checkpoint.set_rng_state(state["rng"])
-    history.train[:] = state["history"]["train"]
-    history.evals[:] = state["history"]["evals"]
-    history.seconds = state["history"]["seconds"]
+def _restore(task: Task, history: History, path: Path) -> int:
+    """Load what ``_save`` wrote into ``task`` and ``history``; returns the step reached. A
+    checkpoint that does not fit the task's model or optimizer is a ``BadInput``."""
+    state = checkpoint.load(path)
+    checkpoint.load_weights(task.model, state["model"], path)
+    try:
+        task.optimizer.load_state_dict(state["optimizer"])
+        task.set_state(state["task"])
+        checkpoint.set_rng_state(state["rng"])
+        history.records[:] = state["history"]["records"]
+        history.evals[:] = state["history"]["evals"]
+        history.seconds = state["history"]["seconds"]
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        raise BadInput(
+            f"{path} does not fit this task's optimizer and state ({first_line(error)})"
+        ) from None
     return state["step"]
 
 
 def _write_summary(history: History, cfg: LoopConfig, out: Path) -> None:
     """out/summary.json: steps done, last held-out metrics, training time and throughput."""
-    items = cfg.items_per_step * len(history.train)
+    items = cfg.items_per_step * len(history.records)
     summary = {
-        "steps": len(history.train),
+        "steps": len(history.records),
         "held_out": history.evals[-1] if history.evals else None,
         "train_seconds": history.seconds,
         f"{cfg.item_name}_per_s": items / history.seconds if history.seconds else 0.0,
     }
-    checkpoint.write_text(json.dumps(summary, indent=2) + "\n", out / "summary.json")
+    files.write_json(summary, out / "summary.json")
 
 
 def _log(out: Path | None, record: dict) -> None:
     """Append one JSON line to out/metrics.jsonl."""
     if out is not None:
-        with open(out / "metrics.jsonl", "a", encoding="utf-8") as f:
-            f.write(json.dumps(record) + "\n")
+        files.append_line(record, out / METRICS)
 
 
 def _rewrite_metrics(history: History, out: Path) -> None:
     """Make metrics.jsonl say what ``history`` says: on resume, lines written after the
     checkpoint (by the run that was stopped) are dropped."""
-    lines = [
-        {"step": i + 1, "split": "train", "loss": loss} for i, loss in enumerate(history.train)
-    ]
+    lines = [{"step": i + 1, "split": "train", **r} for i, r in enumerate(history.records)]
     lines += [{"step": e["step"], "split": "held_out", **e} for e in history.evals]
     lines.sort(key=lambda r: (r["step"], r["split"] != "train"))
-    checkpoint.write_text("".join(json.dumps(r) + "\n" for r in lines), out / "metrics.jsonl")
+    files.write_text("".join(files.json_text(r) + "\n" for r in lines), out / METRICS)
 
 
 @contextmanager
@@ -265,10 +366,11 @@ def _ctrl_c_requests() -> Iterator[list]:
 
 def plot_losses(history: History, path: Path, ylabel: str = "loss") -> None:
     """Draw the training loss (raw and smoothed) and the held-out loss against the step."""
-    fig, ax = plt.subplots(figsize=(7, 4))
-    steps = np.arange(1, len(history.train) + 1)
+    fig = Figure(figsize=(7, 4))
+    ax = fig.subplots()
+    steps = np.arange(1, len(history.records) + 1)
     ax.plot(steps, history.train, color="tab:blue", alpha=0.25, linewidth=0.8)
-    if len(history.train) >= SMOOTHING:
+    if len(history.records) >= SMOOTHING:
         smooth = np.convolve(history.train, np.ones(SMOOTHING) / SMOOTHING, mode="valid")
         ax.plot(
             steps[SMOOTHING - 1 :],
@@ -285,5 +387,4 @@ def plot_losses(history: History, path: Path, ylabel: str = "loss") -> None:
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    files.write_figure(fig, path)

@@ -1,7 +1,11 @@
 """`python -m compare`: the run folder, the exit status, the failing rows of a broken scratch,
 and one clear line for a bad command line. Runs the CLI in-process with small settings."""
 
+import errno
 import json
+import os
+import signal
+from pathlib import Path
 
 import pytest
 import torch
@@ -9,6 +13,7 @@ import torch
 from compare import equiv, tasks_check
 from compare.bench import peak_memory_mib
 from compare.cli import build_parser, main
+from tasks import registry
 from tests.breakage import broken_lstm
 
 SMALL_RUN = [
@@ -29,7 +34,8 @@ def test_quick_run_writes_report_json_and_figures(tmp_path):
         (d, b) for d in ("float64", "float32") for b in ("manual", "readable", "autograd")
     }
     assert [b["cell"] for b in results["benchmark"]] == ["lstm", "gru"]  # the benchmarked cells
-    assert {t["task"] for t in results["tasks"]} == set(tasks_check.TASKS)
+    assert {t["task"] for t in results["tasks"]} == set(registry.TASKS)
+    assert all(t["passed"] for t in results["tasks"])
     assert "## Equivalence" in (tmp_path / "report.md").read_text()
 
 
@@ -80,9 +86,32 @@ def test_options_before_or_after_the_subcommand_mean_the_same():
     )
 
 
-def test_missing_task_is_not_available_not_a_failure():
-    assert "ModuleNotFoundError" in tasks_check.check_task("no_such_task", 2).unavailable
-    assert "AttributeError" in tasks_check.check_task("impl", 2).unavailable  # no smoke_losses
+def test_a_task_that_cannot_be_imported_is_an_error_and_fails_the_run(tmp_path, monkeypatch):
+    entries = {
+        "ghost": registry.Entry("ghost", "tasks.no_such_task", "a task whose package is missing"),
+        "impl": registry.Entry("impl", "tasks.impl", "a module without smoke_losses"),
+    }
+    monkeypatch.setattr(registry, "TASKS", entries)
+    ghost, no_smoke = (tasks_check.check_task(name, 2) for name in entries)
+    assert not ghost.passed and "ModuleNotFoundError" in ghost.error
+    assert not no_smoke.passed and "AttributeError" in no_smoke.error
+    assert main(["tasks", "--steps", "2", "--no-progress", "--out", str(tmp_path)]) == 1
+    saved = json.loads((tmp_path / "results.json").read_text())["tasks"]
+    assert [t["passed"] for t in saved] == [False, False]
+
+
+def test_tasks_whose_losses_part_fail_the_check(monkeypatch):
+    text = registry.load("text")
+    honest = text.smoke_losses
+
+    def drifting(impl, steps, seed):  # scratch's losses off by twice the threshold
+        shift = 2 * tasks_check.MAX_DIFFERENCE if impl == "scratch" else 0.0
+        return [loss + shift for loss in honest(impl, steps, seed)]
+
+    monkeypatch.setattr(text, "smoke_losses", drifting)
+    result = tasks_check.check_task("text", 3)
+    assert result.ran and not result.passed
+    assert result.max_difference == pytest.approx(2 * tasks_check.MAX_DIFFERENCE)
 
 
 def test_random_configurations_are_reproducible_and_pass():
@@ -109,3 +138,74 @@ def test_peak_memory_is_the_running_peak_above_the_start():
         del b, c
 
     assert peak_memory_mib(step) == pytest.approx(12, abs=0.01)
+
+
+# interrupting, rerunning, a full disk: never a report that looks complete and is not
+
+TASKS_ONLY = ["tasks", "--steps", "2", "--no-progress"]
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_an_interrupted_run_exits_130_and_leaves_the_previous_report(
+    how, tmp_path, capsys, monkeypatch
+):
+    out = tmp_path / "report"
+    assert main([*TASKS_ONLY, "--out", str(out)]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def interrupted(*args, **kwargs):
+        if how == "ctrl-c":
+            raise KeyboardInterrupt
+        signal.raise_signal(signal.SIGTERM)
+
+    monkeypatch.setattr(tasks_check, "run_tasks", interrupted)
+    capsys.readouterr()
+    assert main([*TASKS_ONLY, "--out", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert err.strip() == f"interrupted: no report written ({out} is as it was)"
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]  # no half-written folder
+
+
+def test_a_rerun_into_the_same_out_leaves_no_old_figure_beside_the_new_report(tmp_path):
+    out = tmp_path / "report"
+    assert main(["--quick", "--cells", "gru", *SMALL_RUN, "--out", str(out)]) == 0
+    assert (out / "bench_time.png").exists()
+    assert main([*TASKS_ONLY, "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["report.md", "results.json", "task_losses.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_a_full_disk_prints_the_tables_then_says_the_report_was_not_written(
+    tmp_path, capsys, monkeypatch
+):
+    out = tmp_path / "report"
+    assert main([*TASKS_ONLY, "--out", str(out)]) == 0
+    before = (out / "report.md").read_text()
+    write_text = Path.write_text
+
+    def full(self, *args, **kwargs):
+        if self.name == "results.json":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return write_text(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", full)
+    capsys.readouterr()
+    assert main([*TASKS_ONLY, "--out", str(out)]) == 3
+    printed = capsys.readouterr()
+    assert "TASKS (scratch vs reference" in printed.out  # the tables came first
+    assert printed.err.strip() == (
+        f"the report could not be written to {out}: no space left on device "
+        f"(the tables above are complete; {out} is as it was)"
+    )
+    assert (out / "report.md").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
+
+
+def test_an_out_that_holds_other_files_is_refused(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(SystemExit) as exit_:
+        main([*TASKS_ONLY, "--out", str(tmp_path)])
+    assert exit_.value.code == 2
+    assert "holds files that are not a compare report" in capsys.readouterr().err
+    assert (tmp_path / "notes.txt").read_text() == "mine"

@@ -2,7 +2,9 @@
 without a run folder. A toy task stands in for a real one: it draws from every random generator
 and carries state from step to step, so a resume that forgot any of them would drift."""
 
+import errno
 import json
+import os
 import random
 import signal
 from dataclasses import replace
@@ -10,9 +12,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
+from matplotlib.figure import Figure
 from torch import nn
 
-from tasks import checkpoint, loop
+from tasks import checkpoint, files, loop
+from tasks.errors import BadInput, RunFailed
 
 
 class ToyTask:
@@ -90,10 +94,10 @@ def test_failed_checkpoint_write_keeps_the_old_file(tmp_path, monkeypatch):
 
     def crash(obj, f):
         f.write(b"half a checkpoint")
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(torch, "save", crash)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(files.WriteFailed, match=f"cannot write {path}: no space left on device"):
         checkpoint.save({"step": 2}, path)
     assert checkpoint.load(path) == {"step": 1}
     assert list(tmp_path.iterdir()) == [path]
@@ -116,5 +120,196 @@ def test_without_run_folder_nothing_is_written(tmp_path, monkeypatch):
 
 def test_existing_run_is_not_overwritten(tmp_path):
     loop.train(ToyTask(), CFG, tmp_path)
-    with pytest.raises(FileExistsError, match="resume"):
+    with pytest.raises(BadInput, match="resume"):
         loop.train(ToyTask(), CFG, tmp_path)
+
+
+# divergence: a step whose loss or gradient is not finite is not applied, and the run stops
+
+
+class PoisonedTask(ToyTask):
+    """ToyTask whose loss (or only its gradient) is not finite from step ``at`` on."""
+
+    def __init__(self, at: int, what: str = "loss"):
+        super().__init__()
+        self.at, self.what = at, what
+
+    def loss(self, step):
+        loss = super().loss(step)
+        if step < self.at:
+            return loss
+        if self.what == "loss":
+            return loss * float("inf")
+        w = self.model[0].weight
+        return loss + torch.sqrt(w.sum() * 0)  # value unchanged; d sqrt(0)/dw = inf * 0 = nan
+
+
+@pytest.mark.parametrize("what", ["loss", "gradient"])
+def test_divergence_stops_the_run_and_leaves_the_last_checkpoint_untouched(tmp_path, what):
+    cfg = replace(CFG, checkpoint_every=2)
+    task = PoisonedTask(at=5, what=what)
+    with pytest.raises(loop.Diverged) as stopped:
+        loop.train(task, cfg, tmp_path)
+    path = tmp_path / loop.CHECKPOINT
+    assert str(stopped.value).startswith("diverged at step 6: ")
+    assert f"the last good checkpoint is {path} (step 4), untouched" in str(stopped.value)
+    saved = checkpoint.load(path)
+    assert saved["step"] == 4  # not overwritten by the diverged model
+    weights = torch.cat([p.detach().flatten() for p in task.model.parameters()])
+    assert torch.isfinite(weights).all()  # the poisoned step was not applied
+    lines = [
+        json.loads(line, parse_constant=_not_json)
+        for line in (tmp_path / "metrics.jsonl").read_text().splitlines()
+    ]
+    assert lines[-1]["split"] == "diverged" and lines[-1]["step"] == 6
+    assert lines[-1]["grad_norm" if what == "gradient" else "loss"] is None  # null, not NaN
+    assert not (tmp_path / "summary.json").exists()
+
+
+def _not_json(token):
+    raise AssertionError(f"{token} is not JSON")
+
+
+def test_divergence_before_any_checkpoint_says_so(tmp_path):
+    with pytest.raises(loop.Diverged, match="no checkpoint was written before it"):
+        loop.train(PoisonedTask(at=0), CFG, tmp_path)
+    assert not (tmp_path / loop.CHECKPOINT).exists()
+
+
+def test_json_files_never_hold_nan_tokens(tmp_path):
+    files.write_json({"a": float("nan"), "b": [1.0, float("-inf")], "c": {"d": 2}}, tmp_path / "x")
+    assert json.loads((tmp_path / "x").read_text()) == {"a": None, "b": [1.0, None], "c": {"d": 2}}
+
+
+# clipping and hooks
+
+
+def _update_and_norm(clip_mode: str, clip: float = 1.0) -> tuple[torch.Tensor, float]:
+    """One SGD step (lr 0.01): the change of every parameter, and the gradient norm logged."""
+    task = ToyTask(optimizer=torch.optim.SGD)
+    before = torch.cat([p.detach().flatten() for p in task.model.parameters()])
+    cfg = loop.LoopConfig(
+        steps=1, clip_mode=clip_mode, clip=clip, progress=False, print_evals=False
+    )
+    history = loop.train(task, cfg)
+    after = torch.cat([p.detach().flatten() for p in task.model.parameters()])
+    return after - before, history.records[0]["grad_norm"]
+
+
+def test_no_clipping_applies_the_whole_gradient_whose_norm_is_logged():
+    update, norm = _update_and_norm("none")
+    assert norm > 0.5  # large enough that the clipping tests below do clip
+    assert torch.linalg.vector_norm(update).item() == pytest.approx(0.01 * norm, rel=1e-5)
+
+
+def test_norm_clipping_logs_the_norm_before_clipping():
+    update, norm = _update_and_norm("norm", clip=0.5)
+    assert norm == _update_and_norm("none")[1]  # the same first step: the unclipped norm
+    assert torch.linalg.vector_norm(update).item() == pytest.approx(0.01 * 0.5, rel=1e-5)
+
+
+def test_value_clipping_clamps_each_element():
+    free, _ = _update_and_norm("none")
+    update, _ = _update_and_norm("value", clip=0.05)
+    # weights near 0.5 in float32 resolve differences to about 6e-8
+    assert update.abs().max().item() == pytest.approx(0.01 * 0.05, abs=1e-7)
+    small = free.abs() < 0.01 * 0.05  # elements under the threshold are untouched
+    torch.testing.assert_close(update[small], free[small])
+    assert not torch.allclose(update, free)
+
+
+def test_hooks_see_the_gradient_before_the_step_and_their_metrics_are_logged(tmp_path):
+    seen = []
+
+    def first_layer_norm(step, model):
+        seen.append(step)
+        return {"first_layer_grad_norm": model[0].weight.grad.norm().item()}
+
+    cfg = replace(CFG, hooks=(first_layer_norm,))
+    history = loop.train(ToyTask(), cfg, tmp_path)
+    assert seen == list(range(CFG.steps))
+    lines = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    logged = [r["first_layer_grad_norm"] for r in lines if r["split"] == "train"]
+    assert logged == [r["first_layer_grad_norm"] for r in history.records] and all(logged)
+
+
+def test_the_learning_rate_schedule_sets_every_step(tmp_path):
+    cfg = replace(CFG, lr_schedule=lambda step: 0.1 / (step + 1))
+    history = loop.train(ToyTask(), cfg)
+    assert [r["lr"] for r in history.records] == [0.1 / (k + 1) for k in range(CFG.steps)]
+
+
+# a full disk: one line naming the file and the cause; what was written before stays intact
+
+
+def _enospc():
+    return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_full_disk_while_checkpointing_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    save, calls = torch.save, []
+
+    def fills_up(obj, f):
+        calls.append(obj["step"])
+        if len(calls) == 2:
+            f.write(b"half")
+            raise _enospc()
+        save(obj, f)
+
+    monkeypatch.setattr(torch, "save", fills_up)
+    with pytest.raises(RunFailed) as stopped:
+        loop.train(ToyTask(), replace(CFG, checkpoint_every=2), tmp_path)
+    path = tmp_path / loop.CHECKPOINT
+    assert str(stopped.value) == (
+        f"cannot write {path}: no space left on device; stopped after step 4; "
+        f"the last good checkpoint is {path} (step 2), untouched"
+    )
+    assert checkpoint.load(path)["step"] == 2
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_full_disk_while_logging_cuts_the_half_line_off(tmp_path, monkeypatch):
+    real_open, lines_written = open, []
+
+    class HalfFull:
+        """A file whose fifth write fills the disk after half of its bytes."""
+
+        def __init__(self, f):
+            self.f = f
+
+        def __getattr__(self, name):
+            return getattr(self.f, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+        def write(self, data):
+            lines_written.append(data)
+            if len(lines_written) == 5:
+                self.f.write(data[: len(data) // 2])
+                raise _enospc()
+            return self.f.write(data)
+
+    monkeypatch.setattr(files, "open", lambda *a, **k: HalfFull(real_open(*a, **k)), raising=False)
+    with pytest.raises(RunFailed, match=r"metrics.jsonl: no space left on device; stopped after"):
+        loop.train(ToyTask(), CFG, tmp_path)
+    text = (tmp_path / "metrics.jsonl").read_text()
+    assert text.endswith("\n") and len(text.splitlines()) == 4  # whole lines only
+    assert all(json.loads(line) for line in text.splitlines())
+
+
+def test_full_disk_while_drawing_keeps_the_previous_figure(tmp_path, monkeypatch):
+    loop.train(ToyTask(), replace(CFG, steps=3), tmp_path)
+    figure = (tmp_path / "loss.png").read_bytes()
+
+    def full(self, *args, **kwargs):
+        raise _enospc()
+
+    monkeypatch.setattr(Figure, "savefig", full)
+    with pytest.raises(RunFailed, match=r"cannot write .*loss.png: no space left on device"):
+        loop.train(ToyTask(), CFG, tmp_path, resume=True)
+    assert (tmp_path / "loss.png").read_bytes() == figure
+    assert not list(tmp_path.glob(".*.tmp"))

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from tasks.series_baselines import LinearAR, mae, mase_scale, naive, rmse, scores, seasonal_naive
-from tasks.series_windows import Scaler, make_windows, roll_forward
+from tasks.series.baselines import LinearAR, mae, mase_scale, naive, rmse, scores, seasonal_naive
+from tasks.series.windows import Scaler, make_windows, roll_forward
 
 
 def test_naive_repeats_the_last_value_of_the_target_column():

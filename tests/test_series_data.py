@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tasks.series_data import load_co2, load_csv, load_macro, load_series, make_lorenz, make_sines
+from tasks.series.data import load_co2, load_csv, load_macro, load_series, make_lorenz, make_sines
 
 
 def test_co2_gaps_are_filled_and_counted():
@@ -63,3 +63,32 @@ def test_csv_needs_a_file_and_a_target(tmp_path):
         load_series("csv", csv=None, target="a")
     with pytest.raises(ValueError, match="unknown dataset 'weather'"):
         load_series("weather")
+
+
+@pytest.mark.parametrize(
+    "text, says",
+    [
+        ("a,b\n1,2\n3,inf\n5,6\n", r"column 'b' holds 'inf' in data row 2, which is not a finite"),
+        ("a,b\n1,2\n-Infinity,4\n", r"column 'a' holds '-Infinity' in data row 2"),
+        ("a,b\n1,2\n3,1e400\n", r"column 'b' holds '1e400' in data row 2, which is not a finite"),
+        ("a,b\n1,2\n3,4,5\n6,7\n", r"line 3 has 3 fields, the header has 2"),
+        ("a,b\n1,2\n3\n6,7\n", r"line 3 has 1 fields, the header has 2"),
+        ("", r"is empty: a CSV file needs a header row and data rows"),
+        ("\n\n", r"is empty"),
+        ("a,b\n", r"has a header row but no data rows"),
+    ],
+    ids=["inf", "-Infinity", "overflow", "long-row", "short-row", "empty", "blank", "header-only"],
+)
+def test_csv_that_cannot_be_trusted_is_rejected_at_the_door(tmp_path, text, says):
+    with pytest.raises(ValueError, match=says):
+        load_csv(write(tmp_path, text), ["a", "b"], "a")
+
+
+def test_binary_and_non_utf8_files_are_not_read_as_csv(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"PK\x03\x04\x00\x00binary zip bytes")
+    with pytest.raises(ValueError, match=r"is a binary file, not a CSV text file"):
+        load_csv(path, ["a"], "a")
+    path.write_bytes(b"a,b\n1,\xff\n")
+    with pytest.raises(ValueError, match=r"is not a UTF-8 text file"):
+        load_csv(path, ["a"], "a")

@@ -1,22 +1,25 @@
 """The series network: heads and their shapes, seeding across implementations, batch order."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
 
-from tasks.series_config import PRESETS, SeriesConfig, prepare
-from tasks.series_model import SeriesTask, build_model, network_forecast
+from tasks import loop
+from tasks.series.config import PRESETS, SeriesConfig, make_problem
+from tasks.series.model import SeriesTask, build_model, loop_config, network_forecast
 
 
 def small(**changes) -> SeriesConfig:
-    return SeriesConfig(**{**PRESETS["sines"], "window": 12, "horizon": 5, "hidden": 6, **changes})
+    return replace(PRESETS["sines"], window=12, horizon=5, hidden_size=6, **changes)
 
 
 @pytest.mark.parametrize("data, columns", [("sines", 1), ("lorenz", 3)])
 def test_direct_and_recursive_shapes(data, columns):
     for head, emitted in (("direct", (5, 1)), ("recursive", (1, columns))):
         cfg = small(data=data, head=head)
-        problem = prepare(cfg)
+        problem = make_problem(cfg)
         model = build_model(cfg, problem.series)
         test = problem.splits["test"]
         x = torch.as_tensor(problem.scaler.encode(test.inputs[:7]), dtype=torch.float32)
@@ -29,7 +32,7 @@ def test_direct_and_recursive_shapes(data, columns):
 
 def test_recursive_head_forecasts_past_its_training_horizon_and_direct_does_not():
     cfg = small(head="recursive")
-    problem = prepare(cfg)
+    problem = make_problem(cfg)
     inputs = problem.splits["test"].inputs[:2]
     forecast = network_forecast(build_model(cfg, problem.series), problem, cfg, inputs, 9)
     assert forecast.shape == (2, 9)
@@ -40,9 +43,8 @@ def test_recursive_head_forecasts_past_its_training_horizon_and_direct_does_not(
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_same_seed_same_initial_weights_in_both_implementations(cell):
-    pytest.importorskip("scratch")
-    cfg = small(cell=cell, layers=2, seed=7)
-    series = prepare(cfg).series
+    cfg = small(cell=cell, num_layers=2, seed=7)
+    series = make_problem(cfg).series
     ours = build_model(cfg, series, "scratch").state_dict()
     theirs = build_model(cfg, series, "reference").state_dict()
     assert list(ours) == list(theirs)
@@ -52,7 +54,7 @@ def test_same_seed_same_initial_weights_in_both_implementations(cell):
 
 def test_batches_cover_each_epoch_once_and_depend_only_on_the_step():
     cfg = small(batch_size=32)
-    problem = prepare(cfg)
+    problem = make_problem(cfg)
     task = SeriesTask(cfg, problem, build_model(cfg, problem.series))
     n, per_epoch = len(problem.splits["train"]), task.batches_per_epoch
     for epoch in range(2):
@@ -64,10 +66,13 @@ def test_batches_cover_each_epoch_once_and_depend_only_on_the_step():
 
 def test_learning_rate_follows_a_cosine_set_by_the_step_alone():
     cfg = small(lr=0.01, epochs=2)  # an even number of steps: one lies halfway
-    problem = prepare(cfg)
+    problem = make_problem(cfg)
     task = SeriesTask(cfg, problem, build_model(cfg, problem.series))
     rates = [task.learning_rate(k) for k in range(task.steps)]
     assert rates[0] == pytest.approx(0.01) and rates[task.steps // 2] == pytest.approx(0.005)
     assert all(a > b for a, b in zip(rates, rates[1:], strict=False)) and rates[-1] > 0
-    task.loss(7)
-    assert task.optimizer.param_groups[0]["lr"] == rates[7]
+    seen = []  # the rate the optimizer holds when each step's update is applied
+    lc = replace(loop_config(cfg, task, progress=False), steps=9, print_evals=False)
+    lc.hooks = (lambda step, model: seen.append(task.optimizer.param_groups[0]["lr"]),)
+    history = loop.train(task, lc)
+    assert seen == rates[:9] == [r["lr"] for r in history.records]  # set by the loop's schedule

@@ -3,24 +3,25 @@ from its checkpoint, and turns bad input into a plain error."""
 
 import json
 
-import numpy as np
 import pytest
 import torch
 
-from tasks.series import main, smoke_losses
+from compare.tasks_check import check_task
+from tasks.series import main
 
 
 def test_scratch_and_reference_train_alike_step_by_step():
-    ours = smoke_losses("scratch", steps=50, seed=0)
-    theirs = smoke_losses("reference", steps=50, seed=0)
-    assert len(ours) == len(theirs) == 50
-    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-4)
+    result = check_task("series", steps=50, seed=0)
+    assert result.passed, result.error or result.max_difference
+    theirs = result.losses["reference"]
+    assert len(result.losses["scratch"]) == len(theirs) == 50
     assert min(theirs[-10:]) < theirs[0]  # and it is training, not standing still
 
 
 def test_train_then_forecast_from_the_checkpoint(tmp_path, capsys):
     run = tmp_path / "run"
-    main("train --preset sines --smoke --head recursive --no-progress --out".split() + [str(run)])
+    smoke = "train --smoke --data sines --window 50 --horizon 25 --head recursive --no-progress"
+    assert main([*smoke.split(), "--out", str(run)]) == 0
     written = "checkpoint.pt config.json metrics.jsonl loss.png results.md results.json"
     for name in [*written.split(), "forecast_1step.png", "forecast_Kstep.png"]:
         assert (run / name).is_file(), name
@@ -39,9 +40,8 @@ def test_train_then_forecast_from_the_checkpoint(tmp_path, capsys):
     capsys.readouterr()
 
     fc = tmp_path / "fc"
-    main(
-        ["forecast", "--checkpoint", str(run / "checkpoint.pt"), "--steps", "40", "--out", str(fc)]
-    )
+    forecast = ["forecast", "--checkpoint", str(run / "checkpoint.pt"), "--steps", "40"]
+    assert main([*forecast, "--out", str(fc)]) == 0
     printed = capsys.readouterr().out
     assert "forecast of y for the 40 steps after the data:" in printed
     assert (fc / "forecast_future.png").is_file()

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tasks.series_windows import Scaler, make_windows, roll_forward, split_points, split_windows
+from tasks.series.windows import Scaler, make_windows, roll_forward, split_points, split_windows
 
 
 def rows(length, columns=1):

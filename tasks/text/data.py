@@ -5,6 +5,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from tasks.errors import BadInput
+
 
 @dataclass(frozen=True)
 class Vocab:
@@ -20,11 +22,11 @@ class Vocab:
         return len(self.chars)
 
     def encode(self, text: str) -> Tensor:
-        """``text`` as a 1-D tensor of ids; ValueError naming any character not in the vocabulary."""
+        """``text`` as a 1-D tensor of ids; ``BadInput`` naming any character not in the vocabulary."""
         index = {ch: i for i, ch in enumerate(self.chars)}
         unknown = sorted(set(text) - index.keys())
         if unknown:
-            raise ValueError(
+            raise BadInput(
                 f"characters not in the vocabulary of the training text: {''.join(unknown)!r}"
             )
         return torch.tensor([index[ch] for ch in text], dtype=torch.long)

@@ -1,13 +1,10 @@
 """The character model (embedding -> recurrent layers -> linear to the vocabulary) and sampling."""
 
-from types import ModuleType
-
 import torch
 from torch import Tensor, nn
 
+from tasks.errors import BadInput
 from tasks.text.data import Vocab
-
-RECURRENT = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}  # --cell -> class name in the impl
 
 State = Tensor | tuple[Tensor, Tensor]  # h_n (N_layers, B, H), or (h_n, c_n) for the LSTM
 
@@ -15,14 +12,15 @@ State = Tensor | tuple[Tensor, Tensor]  # h_n (N_layers, B, H), or (h_n, c_n) fo
 class CharModel(nn.Module):
     """Reads characters, predicts the next: logits over the vocabulary at every position.
 
+    ``recurrent``: the layer class (``impl.RNN``, ``impl.LSTM``, ... from tasks/impl.py).
+
     The three parts are built in this order for either implementation, and ``scratch`` draws
     exactly what ``torch.nn`` draws, so one seed gives one set of initial weights.
     """
 
     def __init__(
         self,
-        impl: ModuleType,
-        cell: str,
+        recurrent: type,
         vocab_size: int,
         embed_size: int,
         hidden_size: int,
@@ -31,7 +29,6 @@ class CharModel(nn.Module):
     ):
         super().__init__()
         self.embed = nn.Embedding(vocab_size, embed_size)
-        recurrent = getattr(impl, RECURRENT[cell])
         self.rnn = recurrent(embed_size, hidden_size, num_layers=num_layers, dropout=dropout)
         self.head = nn.Linear(hidden_size, vocab_size)
 
@@ -61,7 +58,7 @@ def sample(
     1e-12 there) draw the same characters too.
     """
     if not prime:
-        raise ValueError("the prime must have at least one character")
+        raise BadInput("--prime: give at least one character for the model to read")
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
     if top_k is not None and top_k < 1:

@@ -1,63 +1,27 @@
-"""Training the character model: the config, its presets, and the task the shared loop runs."""
+"""Training the character model: the task the shared loop runs, and what the command line and
+the compare report build from a ``TextConfig``."""
 
 import math
-from dataclasses import asdict, dataclass, replace
+import sys
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from tasks import loop
-from tasks.impl import load_impl
+from tasks import checkpoint, loop
+from tasks.cli import Prepared
+from tasks.errors import BadInput
+from tasks.impl import layer_class
 from tasks.text import corpus
+from tasks.text.config import TextConfig, smoke_config
 from tasks.text.data import Vocab, detach, num_windows, to_streams, window
 from tasks.text.model import CharModel
-
-
-@dataclass
-class TextConfig:
-    impl: str = "reference"  # which package builds the recurrent layers: scratch | reference
-    cell: str = "lstm"  # recurrent layer: rnn (Elman, tanh) | lstm | gru
-    embed_size: int = 64  # width of a character's embedding, the recurrent input x_t
-    hidden_size: int = 384  # H: width of h_t (and of the LSTM's cell state c_t)
-    num_layers: int = 1  # recurrent layers stacked on each other
-    dropout: float = 0.0  # dropout on the output of each recurrent layer but the last
-    batch_size: int = 32  # B: parallel streams the text is cut into (see data.py)
-    seq_len: int = 64  # T: characters per window, the farthest back BPTT reaches
-    lr: float = 2e-3  # Adam's learning rate
-    clip: float = 1.0  # largest global gradient norm; larger gradients are scaled down; 0 = off
-    steps: int = 5000  # optimizer steps in the run
-    eval_every: int = 500  # steps between evaluations on the held-out text
-    checkpoint_every: int = 500  # steps between checkpoints
-    text: str | None = None  # UTF-8 file to learn; None = Shakespeare's plays (see corpus.py)
-    max_chars: int = 0  # use only the first this many characters of each split; 0 = all
-    seed: int = 0  # seeds the initial weights and dropout
-
-
-PRESETS = {
-    # the run measured in docs/text.md: minutes on 2 CPU cores
-    "default": TextConfig(),
-    # a baby model for a laptop: learns words and speaker names in about a minute
-    "tiny": TextConfig(embed_size=32, hidden_size=128, batch_size=16, seq_len=32),
-    # a few steps of a toy model on a slice of the text, in seconds: what CI runs
-    "smoke": TextConfig(
-        embed_size=8,
-        hidden_size=16,
-        batch_size=4,
-        seq_len=16,
-        steps=4,
-        eval_every=2,
-        checkpoint_every=2,
-        max_chars=4000,
-    ),
-}
 
 
 def build_model(cfg: TextConfig, vocab_size: int) -> CharModel:
     """The model ``cfg`` describes, on the implementation ``cfg.impl`` names."""
     return CharModel(
-        load_impl(cfg.impl),
-        cfg.cell,
+        layer_class(cfg.impl, cfg.cell),
         vocab_size,
         cfg.embed_size,
         cfg.hidden_size,
@@ -112,35 +76,23 @@ def _streams(ids: torch.Tensor, cfg: TextConfig, split: str) -> torch.Tensor:
     streams = to_streams(ids, cfg.batch_size)
     if num_windows(streams, cfg.seq_len) < 1:
         need = cfg.batch_size * (cfg.seq_len + 1)
-        raise ValueError(
+        raise BadInput(
             f"the {split} text has {len(ids)} characters; {cfg.batch_size} streams of "
             f"{cfg.seq_len} + 1 characters need at least {need}"
         )
     return streams
 
 
-def make_task(cfg: TextConfig, vocab: Vocab | None = None) -> tuple[CharTask, Vocab]:
-    """Read the text and build the task. ``vocab``: the saved one when resuming; by default
-    it is built from the training text. Raises OSError / ValueError with a clear message for
-    a missing, empty or too short text, or one with characters ``vocab`` lacks."""
+def prepare(cfg: TextConfig, saved: dict | None = None, progress: bool = True) -> Prepared:
+    """Read the text and build the task and its loop settings. ``saved``: the checkpoint's meta
+    when resuming (its vocabulary is kept). Raises ``BadInput`` for a missing, empty or too short
+    text, or one with characters the saved vocabulary lacks."""
     train_text, held_out_text = corpus.load(cfg.text, cfg.max_chars)
-    vocab = vocab or Vocab.of(train_text)
-    return CharTask(cfg, vocab, train_text, held_out_text), vocab
-
-
-def run(
-    task: CharTask,
-    cfg: TextConfig,
-    vocab: Vocab,
-    out: Path | None = None,
-    resume: bool = False,
-    progress: bool = True,
-    print_evals: bool = True,
-) -> loop.History:
-    """Train ``task`` with the shared loop; ``out``: the run folder (None writes nothing);
-    ``progress``: show the progress bar; ``print_evals``: a line per evaluation."""
+    vocab = Vocab(saved["vocab"]) if saved else Vocab.of(train_text)
+    task = CharTask(cfg, vocab, train_text, held_out_text)
     loop_cfg = loop.LoopConfig(
         steps=cfg.steps,
+        clip_mode=cfg.clip_mode,
         clip=cfg.clip,
         eval_every=cfg.eval_every,
         checkpoint_every=cfg.checkpoint_every,
@@ -148,18 +100,28 @@ def run(
         item_name="chars",
         loss_label="cross-entropy (nats/char)",
         progress=progress,
-        print_evals=print_evals,
     )
-    meta = {"config": asdict(cfg), "vocab": vocab.chars}
-    return loop.train(task, loop_cfg, out, meta, resume)
+    data = checkpoint.fingerprint(train_text, held_out_text)
+    return Prepared(task, loop_cfg, {"vocab": vocab.chars}, data)
 
 
-def smoke_losses(impl: str, steps: int = 50, seed: int = 0) -> list[float]:
-    """Training losses of the first ``steps`` steps of the smoke model on ``impl``; no files.
+def finish(cfg: TextConfig, prepared: Prepared, history: loop.History, out: Path) -> None:
+    """The last line of a training run: the held-out loss, and how to sample."""
+    if history.evals:
+        final = history.evals[-1]
+        print(
+            f"held-out loss {final['loss']:.4f} nats/char ({final['bpc']:.4f} bits/char) "
+            f"after {len(history.train)} steps; sample with: "
+            f"python -m tasks.text sample --checkpoint {out / loop.CHECKPOINT}",
+            file=sys.stderr,
+        )
 
-    The compare report puts these side by side for scratch and reference: from one seed the
-    two start from the same weights, read the same windows and should agree to rounding.
-    """
-    cfg = replace(PRESETS["smoke"], impl=impl, steps=steps, seed=seed, eval_every=steps)
-    task, vocab = make_task(cfg)
-    return run(task, cfg, vocab, progress=False, print_evals=False).train
+
+def smoke_losses(impl: str, steps: int = 50, seed: int = 0, cell: str | None = None) -> list[float]:
+    """Training losses of the first ``steps`` steps of the smoke model on ``impl``; no files,
+    no printing. The tasks check of ``python -m compare`` (compare/tasks_check.py) puts them
+    side by side for scratch and reference: from one seed the two start from the same weights,
+    read the same windows and should agree to rounding."""
+    prepared = prepare(smoke_config(impl, steps, seed, cell), progress=False)
+    prepared.loop.print_evals = False
+    return loop.train(prepared.task, prepared.loop).train

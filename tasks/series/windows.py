@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from tasks.series_data import SeriesError
+from tasks.errors import BadInput
 
 SPLITS = ("train", "val", "test")
 
@@ -44,7 +44,7 @@ SPLITS = ("train", "val", "test")
 def split_points(length: int, val_fraction: float, test_fraction: float) -> tuple[int, int]:
     """Where validation and test begin: rows [0, a) train, [a, b) validation, [b, length) test."""
     if not (0 < val_fraction and 0 < test_fraction and val_fraction + test_fraction < 1):
-        raise SeriesError(
+        raise BadInput(
             f"split fractions must be positive and leave room for training, got val {val_fraction}, test {test_fraction}"
         )
     b = length - round(length * test_fraction)
@@ -88,7 +88,7 @@ def split_windows(
 ) -> dict[str, Windows]:
     """The train, validation and test examples of the picture above; each split holds at least one."""
     if window < 1 or horizon < 1:
-        raise SeriesError(
+        raise BadInput(
             f"window and horizon must be at least 1, got window {window}, horizon {horizon}"
         )
     length = len(values)
@@ -100,7 +100,7 @@ def split_windows(
     for name, part in splits.items():
         if len(part) == 0:
             lo, hi = bounds[name]
-            raise SeriesError(
+            raise BadInput(
                 f"too few rows for one window: the {name} part (rows {lo}..{hi - 1} of {length}) holds no example "
                 f"of {window} inputs + {horizon} targets; use a longer series or a smaller --window/--horizon"
             )

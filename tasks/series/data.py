@@ -11,19 +11,20 @@ names, which column is forecast, and the season length that the seasonal-naive y
 - ``csv``: any file, naming the ``--columns`` to read and the ``--target`` to forecast.
 """
 
+import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from tasks.errors import BadInput
+from tasks.files import reason
+
 DATASETS = ("co2", "macro", "sines", "lorenz", "csv")
 MACRO_COLUMNS = ("realgdp", "realcons", "realinv", "unemp")  # inputs of the default macro run
 SINES_PERIOD = 25  # steps per cycle of the slower sine: the synthetic series' season
-
-
-class SeriesError(ValueError):
-    """What the command line asked cannot be done (bad file or column, too few rows): said plainly."""
 
 
 @dataclass
@@ -52,7 +53,8 @@ def select_columns(
 
     Blank cells count as missing and are filled by linear interpolation in time (the first
     and last known values carry to the edges). Text that is not a number is an error, not a gap:
-    guessing it away would hide a broken file. Returns the (T, C) values, the column names
+    guessing it away would hide a broken file; so is a value that is not finite (``inf``, or a
+    number too large for a float64, such as 1e400). Returns the (T, C) values, the column names
     and the number of values filled.
     """
     columns = list(columns) if columns else [target]
@@ -60,7 +62,7 @@ def select_columns(
         columns = [target, *columns]
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise SeriesError(
+        raise BadInput(
             f"{source}: no column named {', '.join(map(repr, missing))}; columns are {', '.join(map(str, frame.columns))}"
         )
     picked = frame[columns]
@@ -69,11 +71,18 @@ def select_columns(
         bad = numbers.isna() & picked[name].notna()
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise SeriesError(
+            raise BadInput(
                 f"{source}: column {name!r} holds non-numeric data, e.g. {picked[name].iloc[row]!r} in data row {row + 1}"
             )
+        infinite = np.isinf(numbers.to_numpy(dtype="float64"))
+        if infinite.any():
+            row = int(np.flatnonzero(infinite)[0])
+            raise BadInput(
+                f"{source}: column {name!r} holds {picked[name].iloc[row]!r} in data row {row + 1}, "
+                "which is not a finite number"
+            )
         if numbers.isna().all():
-            raise SeriesError(f"{source}: column {name!r} has no values at all")
+            raise BadInput(f"{source}: column {name!r} has no values at all")
     numeric = picked.apply(pd.to_numeric, errors="coerce").astype("float64")
     filled = int(numeric.isna().sum().sum())
     numeric = numeric.interpolate(method="linear", limit_direction="both")
@@ -155,11 +164,38 @@ def load_csv(path: str | Path, columns: list[str] | None, target: str) -> Series
     The season length is 1 (none) unless the command line sets ``--period``.
     """
     path = Path(path)
-    if not path.is_file():
-        raise SeriesError(f"no such CSV file: {path}")
-    frame = pd.read_csv(path)
+    frame = read_csv(path)
     values, columns, filled = select_columns(frame, columns or [], target, str(path))
     return Series(path.name, values, columns, target, 1, "", None, filled)
+
+
+def read_csv(path: Path) -> pd.DataFrame:
+    """The table in a CSV file, after checking it is one: a UTF-8 text file with a header row
+    and at least one data row, every row as many fields as the header (blank lines aside)."""
+    if not path.is_file():
+        raise BadInput(f"no such CSV file: {path}")
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise BadInput(f"{path}: cannot read it ({reason(error)})") from None
+    if b"\0" in raw:
+        raise BadInput(f"{path} is a binary file, not a CSV text file")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise BadInput(f"{path} is not a UTF-8 text file ({e.reason} at byte {e.start})") from None
+    rows = [(n, row) for n, row in enumerate(csv.reader(io.StringIO(text)), 1) if row]
+    if not rows:
+        raise BadInput(f"{path} is empty: a CSV file needs a header row and data rows")
+    (_, header), data = rows[0], rows[1:]
+    if not data:
+        raise BadInput(f"{path} has a header row but no data rows")
+    for line, row in data:
+        if len(row) != len(header):
+            raise BadInput(
+                f"{path}: line {line} has {len(row)} fields, the header has {len(header)}"
+            )
+    return pd.read_csv(io.StringIO(text), dtype=str)  # cells as written: errors quote them
 
 
 def load_series(
@@ -176,6 +212,6 @@ def load_series(
         return make_lorenz()
     if data == "csv":
         if not csv or not target:
-            raise SeriesError("--data csv needs --csv FILE and --target COLUMN")
+            raise BadInput("--data csv needs --csv FILE and --target COLUMN")
         return load_csv(csv, columns, target)
-    raise SeriesError(f"unknown dataset {data!r}: expected one of {', '.join(DATASETS)}")
+    raise BadInput(f"unknown dataset {data!r}: expected one of {', '.join(DATASETS)}")

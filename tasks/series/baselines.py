@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tasks.series_data import SeriesError
-from tasks.series_windows import Scaler, Windows, roll_forward
+from tasks.errors import BadInput
+from tasks.series.windows import Scaler, Windows, roll_forward
 
 
 def naive(inputs: np.ndarray, horizon: int, col: int) -> np.ndarray:
@@ -32,7 +32,7 @@ def seasonal_naive(inputs: np.ndarray, horizon: int, col: int, period: int) -> n
     """
     window = inputs.shape[1]
     if period > window:
-        raise SeriesError(
+        raise BadInput(
             f"seasonal naive needs a window of at least one season ({period} steps), got {window}"
         )
     h = np.arange(horizon)
@@ -94,7 +94,7 @@ def mase_scale(train_target: np.ndarray, period: int) -> float:
     Zero for a training part that repeats exactly; MASE is then undefined (NaN).
     """
     if len(train_target) <= period:
-        raise SeriesError(
+        raise BadInput(
             f"MASE needs more than one season ({period} steps) of training data, got {len(train_target)}"
         )
     return float(np.mean(np.abs(train_target[period:] - train_target[:-period])))

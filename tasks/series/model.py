@@ -1,13 +1,13 @@
 """The forecasting network, and the task that the shared loop trains it on.
 
-How one example is cut from the series, split and scaled: ``tasks/series_windows.py``. The
+How one example is cut from the series, split and scaled: ``windows.py``. The
 network reads a window of W steps and its last hidden state goes through a linear head::
 
     window (N, W, C) ─▶ impl.RNN | LSTM | GRU ─▶ h at the last step (N, H) ─▶ Linear ─▶ forecast
 
 - ``--head direct``: the head emits the next K values of the target at once (N, K, 1).
 - ``--head recursive``: the head emits the next value of every column (N, 1, C); K steps come
-  from feeding each prediction back as the newest input (``series_windows.roll_forward``).
+  from feeding each prediction back as the newest input (``windows.roll_forward``).
 
 ``SeriesTask`` is what ``tasks/loop.py`` needs from this task: the model, the optimizer, the
 loss of step k and a validation pass. See docs/series.md.
@@ -20,10 +20,11 @@ import torch
 from torch import Tensor, nn
 
 from tasks import loop
-from tasks.impl import load_impl
-from tasks.series_config import Problem, SeriesConfig
-from tasks.series_data import Series, SeriesError
-from tasks.series_windows import Windows, roll_forward
+from tasks.errors import BadInput
+from tasks.impl import layer_class
+from tasks.series.config import Problem, SeriesConfig
+from tasks.series.data import Series
+from tasks.series.windows import Windows, roll_forward
 
 # ---------------------------------------------------------------------------------------------
 # model: recurrent layer from the chosen implementation, linear head on its last output
@@ -54,10 +55,12 @@ def head_layout(cfg: SeriesConfig, series: Series) -> tuple[int, list[int]]:
 def build_model(cfg: SeriesConfig, series: Series, impl: str | None = None) -> Forecaster:
     """The network, seeded: the same seed gives the same weights in scratch and reference."""
     steps, cols = head_layout(cfg, series)
-    layer = getattr(load_impl(impl or cfg.impl), cfg.cell.upper())
+    layer = layer_class(impl or cfg.impl, cfg.cell)
     torch.manual_seed(cfg.seed)
-    rnn = layer(len(series.columns), cfg.hidden, cfg.layers, batch_first=True, dropout=cfg.dropout)
-    return Forecaster(rnn, cfg.hidden, steps, len(cols))
+    rnn = layer(
+        len(series.columns), cfg.hidden_size, cfg.num_layers, batch_first=True, dropout=cfg.dropout
+    )
+    return Forecaster(rnn, cfg.hidden_size, steps, len(cols))
 
 
 def network_forecast(
@@ -74,7 +77,7 @@ def network_forecast(
 
     if cfg.head == "direct":
         if horizon > model.steps:
-            raise SeriesError(
+            raise BadInput(
                 f"a direct head emits {model.steps} steps, not {horizon}: train --head recursive"
             )
         return run(inputs)[:, :horizon, 0]
@@ -89,12 +92,13 @@ class SeriesTask:
     """The forecasting problem as ``tasks.loop.train`` sees it: model, optimizer, loss of step k.
 
     Step k reads batch k mod B of epoch k div B, an order drawn from (seed, epoch) alone, and
-    runs at a learning rate that is a function of k alone, so a resumed run reads the very
-    batches, at the very rates, that an uninterrupted one would.
+    runs at a learning rate that is a function of k alone (``learning_rate``, the loop's
+    schedule), so a resumed run reads the very batches, at the very rates, that an
+    uninterrupted one would.
     """
 
     def __init__(self, cfg: SeriesConfig, problem: Problem, model: Forecaster):
-        self.model = model
+        self.model, self.problem = model, problem
         self.optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
         self.batch_size, self.seed, self.lr = cfg.batch_size, cfg.seed, cfg.lr
         steps, cols = head_layout(cfg, problem.series)
@@ -117,17 +121,13 @@ class SeriesTask:
         return torch.from_numpy(order[k * self.batch_size : (k + 1) * self.batch_size])
 
     def learning_rate(self, step: int) -> float:
-        """Cosine decay from ``lr`` at step 0 to zero at the last step.
-
-        Set by ``loss`` rather than by a torch scheduler: the shared loop takes no scheduler,
-        and a rate computed from the step needs no state of its own in the checkpoint.
-        """
+        """Cosine decay from ``lr`` at step 0 to zero at the last step: the loop's
+        ``lr_schedule``. A rate computed from the step needs no state of its own in the
+        checkpoint; a resume with more epochs stretches the cosine to the new last step."""
         return 0.5 * self.lr * (1 + math.cos(math.pi * step / self.steps))
 
     def loss(self, step: int) -> Tensor:
-        """Mean squared error, in scaled units, of one batch (at this step's learning rate)."""
-        for group in self.optimizer.param_groups:
-            group["lr"] = self.learning_rate(step)
+        """Mean squared error, in scaled units, of one batch."""
         idx = self.batch(step)
         return nn.functional.mse_loss(self.model(self.x[idx]), self.y[idx])
 
@@ -147,9 +147,11 @@ def loop_config(cfg: SeriesConfig, task: SeriesTask, progress: bool = True) -> l
     """Epochs become optimizer steps for the shared loop."""
     return loop.LoopConfig(
         steps=task.steps,
+        clip_mode=cfg.clip_mode,
         clip=cfg.clip,
         eval_every=cfg.eval_every,
-        checkpoint_every=10 * cfg.eval_every,
+        checkpoint_every=cfg.checkpoint_every,
+        lr_schedule=task.learning_rate,
         items_per_step=cfg.batch_size,
         item_name="windows",
         loss_label="mean squared error (scaled units)",

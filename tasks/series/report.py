@@ -1,6 +1,6 @@
 """How a trained forecaster is judged and shown: the score table on the test split, the figures.
 
-The network is scored beside the yardsticks of ``tasks/series_baselines.py``, on the same test
+The network is scored beside the yardsticks of ``baselines.py``, on the same test
 windows and in the series' own units. ``report`` writes what a run folder gets from this task:
 
 - results.md and results.json: RMSE, MAE and MASE, one step and K steps ahead, per forecaster;
@@ -10,22 +10,19 @@ windows and in the series' own units. ``report`` writes what a run folder gets f
 The ``forecast`` command adds forecast_future.png (``plot_future``). See docs/series.md.
 """
 
-import json
 from pathlib import Path
 
-import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-from tasks import checkpoint
-from tasks.series_baselines import markdown_table, mase_scale, score_table, yardstick_forecasts
-from tasks.series_config import Problem, SeriesConfig
-from tasks.series_data import Series
-from tasks.series_model import Forecaster, network_forecast
-from tasks.series_windows import split_points
-
-matplotlib.use("Agg")  # figures go to files; no display needed
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
+from tasks import files
+from tasks.series.baselines import markdown_table, mase_scale, score_table, yardstick_forecasts
+from tasks.series.config import Problem, SeriesConfig
+from tasks.series.data import Series
+from tasks.series.model import Forecaster, network_forecast
+from tasks.series.windows import split_points
 
 
 def network_name(cfg: SeriesConfig) -> str:
@@ -56,8 +53,8 @@ def report(cfg: SeriesConfig, problem: Problem, model: Forecaster, out: Path | N
     heading = f"test split, {len(problem.splits['test'])} windows:\n\n"
     text = heading + markdown_table(table, cfg.horizon, problem.series.unit)
     if out is not None:
-        checkpoint.write_text(text, out / "results.md")
-        checkpoint.write_text(json.dumps(table, indent=2) + "\n", out / "results.json")
+        files.write_text(text, out / "results.md")
+        files.write_json(table, out / "results.json")
         plot_forecasts(cfg, problem, forecasts, out)
     return text
 
@@ -94,14 +91,14 @@ def plot_forecasts(
     truth_y = s.values[test.starts[0] - cfg.window :, t]
     label = f"{s.target} ({s.unit})" if s.unit else s.target
 
-    fig, ax = plt.subplots(figsize=(9, 4))
+    fig, ax = _figure()
     ax.plot(truth_x, truth_y, color="black", lw=1, label="truth")
     for name in (net, "linear AR (raw values), direct"):
         ax.plot(stamps(s, test.starts), forecasts[name][:, 0], color=shown[name], lw=1, label=name)
     ax.set(title=f"{s.name}: one-step forecasts on the test split", ylabel=label)
     _finish(fig, ax, out / "forecast_1step.png")
 
-    fig, ax = plt.subplots(figsize=(9, 4))
+    fig, ax = _figure()
     ax.plot(truth_x, truth_y, color="black", lw=1, label="truth")
     for i, origin in enumerate(range(0, len(test), cfg.horizon)):  # non-overlapping forecasts
         x = stamps(s, test.starts[origin] + np.arange(cfg.horizon))
@@ -117,7 +114,7 @@ def plot_future(
     cfg: SeriesConfig, s: Series, when: np.ndarray, future: np.ndarray, path: Path
 ) -> None:
     """The last stretch of the data and the forecast that continues it."""
-    fig, ax = plt.subplots(figsize=(9, 4))
+    fig, ax = _figure()
     shown = np.arange(max(0, len(s.values) - 3 * cfg.window), len(s.values))
     ax.plot(stamps(s, shown), s.values[shown, s.target_index], color="black", lw=1, label="data")
     ax.plot(when, future, color="tab:red", lw=1.2, label=network_name(cfg))
@@ -125,10 +122,14 @@ def plot_future(
     _finish(fig, ax, path)
 
 
-def _finish(fig: plt.Figure, ax: plt.Axes, path: Path) -> None:
-    """Grid, legend, save, close: the same for every figure."""
+def _figure() -> tuple[Figure, Axes]:
+    fig = Figure(figsize=(9, 4))
+    return fig, fig.subplots()
+
+
+def _finish(fig: Figure, ax: Axes, path: Path) -> None:
+    """Grid, legend, save (atomically): the same for every figure."""
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    files.write_figure(fig, path)

@@ -1,0 +1,275 @@
+"""What every task's command line shares: flags generated from its config, presets, the train
+command, and one way to end badly.
+
+A task describes its ``train`` command with a ``Trainer`` (its config class, presets, how to
+build what the loop trains, what to do at the end), and any other command with a ``Command``
+(its options dataclass, what it runs); ``main`` builds the whole command line from them. Every
+task then gets, the same way:
+
+- one flag per config field (``add_config_flags``): ``hidden_size`` is ``--hidden-size``, its
+  help is the field's comment, its choices and checks are the field's ``Rule``
+  (tasks/config.py), applied as the flag is read;
+- ``--preset NAME`` or ``--smoke`` (the ``smoke`` preset); flags given with either win over it;
+- ``--out DIR`` (default runs/<task>/<date-time>), ``--resume``, ``--no-progress``;
+- resume from the checkpoint alone: its config, its data fingerprint; ``--resume`` may change
+  only the fields whose rule says ``resumable`` (the budget, the implementation), and a change to
+  any other is an error naming the flags; a folder that holds a run needs ``--resume``;
+- exit status 0 done, 1 the run failed (``RunFailed``: diverged, disk full), 2 bad input
+  (``BadInput`` and every command-line error: one line on stderr, no traceback, no run folder),
+  130 interrupted (a checkpoint was saved; the line says how to continue).
+"""
+
+import argparse
+import sys
+import time
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from tasks import checkpoint, config, files, loop
+from tasks.errors import BadInput, RunFailed
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def add_config_flags(parser: argparse.ArgumentParser, cls: type) -> None:
+    """One flag per field of config dataclass ``cls``. A flag left out is absent from the parsed
+    namespace (``given`` finds only what was typed), so the preset or checkpoint decides it."""
+    hints = typing.get_type_hints(cls)
+    helps = config.comments(cls)
+    for f in fields(cls):
+        kind, many = _flag_type(hints[f.name], f.name)
+        r = config.rule(cls, f.name)
+        parser.add_argument(
+            config.flag(f.name),
+            dest=f.name,
+            type=_reader(cls, f.name, kind, many),
+            choices=r.choices,
+            nargs="+" if many else None,
+            required=r.required,
+            default=argparse.SUPPRESS,
+            metavar=None if r.choices else f.name.upper(),
+            help=helps[f.name],
+        )
+
+
+def _flag_type(hint: Any, name: str) -> tuple[type, bool]:
+    """(type of one value, whether the flag takes a list) for a field's annotation."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    if isinstance(hint, types.UnionType) and len(args) == 1:  # X | None
+        hint = args[0]
+    if typing.get_origin(hint) is list and typing.get_args(hint) == (str,):
+        return str, True
+    if hint in (int, float, str):
+        return hint, False
+    raise TypeError(f"config field {name}: no flag for a field of type {hint}")
+
+
+def _reader(cls: type, name: str, kind: type, many: bool) -> Callable[[str], Any]:
+    """An argparse type: the text as ``kind``, checked by the field's rule (a list is checked
+    whole by ``config.validate``)."""
+
+    def read(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not {'an integer' if kind is int else 'a number'}"
+            ) from None
+        if not many:
+            try:
+                config.check_value(cls, name, value)
+            except ValueError as error:
+                raise argparse.ArgumentTypeError(str(error)) from None
+        return value
+
+    return read
+
+
+def given(args: argparse.Namespace, cls: type) -> dict[str, Any]:
+    """The config fields that were typed on the command line, with their values."""
+    return {f.name: getattr(args, f.name) for f in fields(cls) if hasattr(args, f.name)}
+
+
+# ---------------------------------------------------------------------------------------------
+# the train command
+
+
+@dataclass
+class Prepared:
+    """What a task builds from a config for the loop to train."""
+
+    task: loop.Task  # model, optimizer, loss of step k, evaluation (tasks/loop.py)
+    loop: loop.LoopConfig  # steps, clipping, intervals, hooks, learning-rate schedule
+    meta: dict  # what the task keeps beside its config (vocabulary, scaler): plain values
+    data: str  # fingerprint of the data it trains on (checkpoint.fingerprint)
+
+
+@dataclass
+class Trainer:
+    """A task's ``train`` command, described; ``train`` runs it."""
+
+    name: str  # the task's name: every checkpoint says it; runs/<name>/ by default
+    about: str  # what it trains, a few words for --help
+    config: type  # the config dataclass (one comment per field)
+    presets: dict[str, Any]  # name -> config; "smoke" is what --smoke and CI run
+    default_preset: str  # the preset when none is named
+    build: Callable[[Any, dict | None], Prepared]  # (config, saved meta on resume) -> Prepared
+    finish: Callable[[Any, Prepared, loop.History, Path], None]  # after the loop: reports
+
+
+def add_train_command(commands: argparse._SubParsersAction, trainer: Trainer, help: str) -> None:
+    """The ``train`` subcommand with its shared flags and one flag per config field."""
+    p = commands.add_parser("train", help=help, description=help)
+    which = p.add_mutually_exclusive_group()
+    which.add_argument(
+        "--preset",
+        choices=list(trainer.presets),
+        help=f"the config to start from (default {trainer.default_preset}); flags override it",
+    )
+    which.add_argument(
+        "--smoke", action="store_true", help="same as --preset smoke: seconds, what CI runs"
+    )
+    p.add_argument("--out", type=Path, help=f"run folder (default runs/{trainer.name}/<date-time>)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_config_flags(p, trainer.config)
+    p.set_defaults(run=lambda args: train(args, trainer))
+
+
+def train(args: argparse.Namespace, trainer: Trainer) -> int:
+    """Resolve the config, build the task, train it in the shared loop, finish; exit status."""
+    cfg, out, saved = resolve(args, trainer)
+    prepared = trainer.build(cfg, saved["meta"] if saved else None)
+    if saved is not None:
+        if saved["meta"].get("data") != prepared.data:
+            raise BadInput(
+                f"the training data has changed since {out / loop.CHECKPOINT} was written: "
+                "resume with the same data, or start a new run"
+            )
+        checkpoint.load_weights(prepared.task.model, saved["model"], out / loop.CHECKPOINT)
+        loop.check_budget(saved["step"], prepared.loop.steps, out)
+    files.make_folder(out)
+    prepared.loop = replace(prepared.loop, progress=not args.no_progress)
+    meta = {"task": trainer.name, "config": asdict(cfg), "data": prepared.data, **prepared.meta}
+    print(f"run folder {out}: {asdict(cfg)}", file=sys.stderr)
+    history = loop.train(prepared.task, prepared.loop, out, meta, resume=saved is not None)
+    trainer.finish(cfg, prepared, history, out)
+    return 0
+
+
+def resolve(args: argparse.Namespace, trainer: Trainer) -> tuple[Any, Path, dict | None]:
+    """(config, run folder, saved checkpoint or None): from the preset and the flags, or, with
+    ``--resume``, from the checkpoint and the flags it allows. Creates nothing."""
+    changes = given(args, trainer.config)
+    if not args.resume:
+        cfg = replace(
+            trainer.presets["smoke" if args.smoke else args.preset or trainer.default_preset],
+            **changes,
+        )
+        config.validate(cfg)
+        out = args.out or Path("runs", trainer.name, time.strftime("%Y%m%d-%H%M%S"))
+        if any((out / name).exists() for name in (loop.CHECKPOINT, loop.CONFIG)):
+            raise BadInput(
+                f"{out} already holds a run: add --resume to continue it, or choose another --out"
+            )
+        return cfg, out, None
+
+    if args.out is None:
+        raise BadInput("--resume needs --out DIR, the folder of the run to continue")
+    if args.preset or args.smoke:
+        raise BadInput("--resume continues the saved config: drop --preset / --smoke")
+    path = args.out / loop.CHECKPOINT
+    if not path.is_file():
+        raise BadInput(f"--resume: {args.out} holds no {loop.CHECKPOINT} to continue")
+    saved = checkpoint.load_run(path, trainer.name)
+    if fixed := sorted(changes.keys() - config.resumable(trainer.config)):
+        allowed = ", ".join(sorted(map(config.flag, config.resumable(trainer.config))))
+        raise BadInput(
+            f"--resume continues the saved run; it cannot change {', '.join(map(config.flag, fixed))} "
+            f"(only {allowed})"
+        )
+    cfg = replace(saved_config(saved, trainer.config, path), **changes)
+    config.validate(cfg)
+    return cfg, args.out, saved
+
+
+def saved_config(state: dict, cls: type, path: Path) -> Any:
+    """The config a checkpoint was trained with, as ``cls``; ``BadInput`` when this version of
+    the task cannot read it (a field renamed or removed since)."""
+    try:
+        cfg = cls(**state["meta"]["config"])
+    except (KeyError, TypeError) as error:
+        raise BadInput(f"{path} holds a config that this version cannot read ({error})") from None
+    config.validate(cfg)
+    return cfg
+
+
+def load_trained(path: str | Path, trainer: Trainer) -> tuple[dict, Any]:
+    """(checkpoint, its config) of a run of ``trainer``'s task, for commands that use a
+    trained model (sample, forecast); ``BadInput`` for a damaged or foreign file."""
+    state = checkpoint.load_run(Path(path), trainer.name)
+    return state, saved_config(state, trainer.config, Path(path))
+
+
+# ---------------------------------------------------------------------------------------------
+# a task's command line, and running it
+
+
+@dataclass
+class Command:
+    """A command beside ``train`` (``sample``, ``forecast``): its flags come from ``config``."""
+
+    name: str  # the subcommand
+    help: str  # one line for --help
+    config: type  # a dataclass of its options, one comment per field (tasks/config.py)
+    run: Callable[[Any], int]  # called with the validated options; returns the exit status
+
+
+def main(
+    argv: list[str] | None, prog: str, description: str, trainer: Trainer, *commands: Command
+) -> int:
+    """A task's whole command line: ``train`` and ``commands``; returns the exit status."""
+    parser = Parser(prog=prog, description=description)
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_train_command(sub, trainer, f"train a model ({trainer.about}); writes a run folder")
+    for command in commands:
+        p = sub.add_parser(command.name, help=command.help, description=command.help)
+        add_config_flags(p, command.config)
+        p.set_defaults(run=lambda args, c=command: c.run(_options(args, c.config)))
+    return run(parser, argv)
+
+
+def _options(args: argparse.Namespace, cls: type) -> Any:
+    opts = cls(**given(args, cls))
+    config.validate(opts)
+    return opts
+
+
+def run(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
+    """Parse ``argv``, run the chosen command (``args.run``), and turn its failures into one
+    line each: ``BadInput`` exits 2 like a parse error; ``RunFailed`` returns 1; an interrupted
+    run returns 130. Returns the exit status."""
+    args = parser.parse_args(argv)
+    prog = f"{parser.prog} {args.command}"
+    try:
+        return args.run(args)
+    except BadInput as error:
+        parser.exit(2, f"{prog}: error: {error}\n")
+    except RunFailed as error:
+        print(f"{prog}: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt as stop:
+        if isinstance(stop, loop.Stopped):
+            print(f"{stop}: continue it with --out {stop.out} --resume", file=sys.stderr)
+        else:  # a second Ctrl-C: stopped at once, nothing saved since the last checkpoint
+            print(f"{prog}: stopped at once; the last checkpoint saved stands", file=sys.stderr)
+        return 130

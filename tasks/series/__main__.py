@@ -1,0 +1,7 @@
+"""``python -m tasks.series``: see tasks/series/cli.py."""
+
+import sys
+
+from tasks.series.cli import main
+
+sys.exit(main())
