@@ -2,6 +2,9 @@
 the README name exists in the code, and docs and comments write minus one way (−), so that a
 rename breaks the build instead of the reader, and a reader can search from one to the other."""
 
+import contextlib
+import functools
+import importlib
 import io
 import re
 import tokenize
@@ -152,3 +155,46 @@ def test_one_minus_glyph_in_docs_and_comments():
             if ASCII_MINUS.search(line):
                 offenders.append(f"{path.name}: {line.strip()}")
     assert not offenders, "ASCII '-' used as a minus sign:\n" + "\n".join(offenders)
+
+
+def cli_modules() -> list[str]:
+    """Every command line of the project: compare, and each task of the registry."""
+    from tasks.registry import TASKS
+
+    return ["compare", *(entry.module for entry in TASKS.values())]
+
+
+@functools.cache
+def help_text(module: str, command: str | None) -> str:
+    """What ``python -m module [command] --help`` prints, from the module's own main()."""
+    package = importlib.import_module(module)
+    main = getattr(package, "main", None) or importlib.import_module(f"{module}.cli").main
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+        main([*([command] if command else []), "--help"])
+    return out.getvalue()
+
+
+def commands_of(module: str) -> list[str]:
+    """The subcommands that the top-level help lists, e.g. {train,sample}."""
+    found = re.search(r"\{([\w,-]+)\}", help_text(module, None))
+    return found.group(1).split(",") if found else []
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_command_lines_the_docs_show_take_those_flags(page):
+    modules, wrong = cli_modules(), []
+    every_help = "".join(help_text(m, c) for m in modules for c in [None, *commands_of(m)])
+    for span in code_spans(page.read_text(encoding="utf-8")):
+        for module, rest in re.findall(r"python -m ([\w.]+)((?:\s+[^|;&#]*)?)", span):
+            if module not in modules:
+                continue
+            words = rest.split()
+            command = words[0] if words and words[0] in commands_of(module) else None
+            shown = help_text(module, command)
+            flags = [w.split("=")[0] for w in words if w.startswith("--")]
+            wrong += [f"{module} {command or ''} {f}" for f in flags if f not in shown]
+        alone = re.fullmatch(r"(--[\w-]+)(?: \S+)?", span.strip())  # `--flag` or `--flag N`
+        if alone and alone.group(1) not in every_help:
+            wrong.append(alone.group(1))
+    assert not wrong, f"{page.name} shows flags the command lines do not take: {wrong}"
