@@ -38,7 +38,7 @@ Prove scratch equal to torch.nn, measure what it costs, and train the tasks on b
 
 sections (all three when none is named):
   equiv   the equivalence matrix: every cell × a fixed set of configurations × float64 and
-          float32 × bptt manual and autograd, through compare.harness.compare_case; the largest
+          float32 × bptt manual, readable and autograd, through compare.harness.compare_case; the largest
           scaled error of every output, final state and gradient, pass/fail against
           the contract's tolerances; --random N adds N random configurations
   bench   forward+backward time (median, IQR, ratio to torch.nn) and peak memory of scratch
@@ -162,12 +162,18 @@ def add_options(parser: argparse.ArgumentParser, sections: tuple[str, ...], top:
             help="dtypes, comma-separated (default: float64,float32)",
         )
         group.add_argument(
+            "--bptt",
+            type=comma_list(equiv.BPTT_MODES, "bptt mode"),
+            default=default(list(equiv.BPTT_MODES)),
+            help=f"scratch's gradient modes, comma-separated (default: {','.join(equiv.BPTT_MODES)})",
+        )
+        group.add_argument(
             "--random",
             type=count(0),
             default=default(0),
             metavar="N",
             help="also check N random configurations of every option, drawn with "
-            "random.Random(--seed) over --cells and --dtypes",
+            "random.Random(--seed) over --cells, --dtypes and --bptt",
         )
     if "bench" in sections:
         group = parser.add_argument_group("bench")
@@ -301,10 +307,10 @@ def run_sections(args: argparse.Namespace, argv: list[str] | None) -> Results:
     cells = args.cells or list(equiv.MATRIX_CELLS)
 
     if "equiv" in sections:
-        entries = equiv.matrix_entries(cells, args.dtypes, args.quick)
+        entries = equiv.matrix_entries(cells, args.dtypes, args.quick, args.bptt)
         results.matrix = equiv.check(entries, args.seed, progress)
         if args.random:
-            drawn = equiv.random_entries(args.random, args.seed, cells, args.dtypes)
+            drawn = equiv.random_entries(args.random, args.seed, cells, args.dtypes, args.bptt)
             results.random = equiv.check(drawn, args.seed, progress)
         meta["seconds"]["equiv"] = time.perf_counter() - started
     if "bench" in sections:

@@ -209,3 +209,12 @@ def test_an_out_that_holds_other_files_is_refused(tmp_path, capsys):
     assert exit_.value.code == 2
     assert "holds files that are not a compare report" in capsys.readouterr().err
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_bptt_option_draws_only_the_modes_asked_for():
+    args = build_parser().parse_args(["equiv", "--bptt", "readable", "--random", "5"])
+    assert args.bptt == ["readable"]
+    drawn = equiv.random_entries(30, 0, equiv.MATRIX_LAYERS, ["float64"], args.bptt)
+    assert {e.case.bptt for e in drawn} == {"readable"}
+    matrix = equiv.matrix_entries(["gru"], ["float64"], quick=True, bptt=["readable", "manual"])
+    assert {e.case.bptt for e in matrix} == {"readable", "manual"}
