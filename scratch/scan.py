@@ -1,0 +1,135 @@
+"""The linear recurrence h_t = a_t ⊙ h_{t−1} + b_t over all steps at once: a parallel scan, and
+its backward, the same scan in reverse time. The fast loop (bptt="manual") of the minimal cells
+(mingru.py, minlstm.py), whose gates read x_t only. Derivation and pictures: docs/minimal.md.
+
+Two consecutive steps compose into one step of the same form,
+
+    a_j ⊙ (a_i ⊙ h + b_i) + b_j = (a_j ⊙ a_i) ⊙ h + (a_j ⊙ b_i + b_j),
+
+so (a_j, b_j) ∘ (a_i, b_i) = (a_j ⊙ a_i, a_j ⊙ b_i + b_j) is associative and the steps can be
+grouped in a tree. ``scan_`` is Brent and Kung's tree (Blelloch's up-sweep and down-sweep):
+⌈log₂ n⌉ levels up and as many down, each level one batched operation over all the pairs it
+combines, O(n) work in all, the same order as the loop's.
+
+Layout. The scan runs over n = T + 1 positions in time order, padded to (n, N, ·): the T steps,
+and one slot for h_0 at the end the direction starts from (position 0 walking forward, T walking
+backward). Past a packed sequence's end a = 1 and b = 0, so its state stays its own last h
+(forward) or h_0 until its own last step (reverse), and BPTT through those positions is exact.
+
+Backward. g_t = dL/dh_t = ∂L/∂y_t + a_{t+1} ⊙ g_{t+1} (forward direction) is the same recurrence
+in reverse time, with a shifted by one position; over the same n positions its last value lands
+in the h_0 slot and is dL/dh_0. Then dL/db_t = g_t and dL/da_t = g_t ⊙ h_{t−1}.
+"""
+
+from collections.abc import Callable
+from functools import partial
+
+import torch
+from torch import Tensor
+
+from scratch.declaration import FastLoop
+from scratch.steps import Steps
+
+Coefficients = Callable  # x̂ (T_total, G·H) -> (a, b, saved), each (T_total, H)
+CoefficientsBackward = Callable  # (dL/da, dL/db, saved) -> dL/dx̂ (T_total, G·H)
+
+
+def scan_(a: Tensor, b: Tensor, reverse: bool = False) -> Tensor:
+    """In place over positions k of dim 0, in scan order (descending k if ``reverse``):
+    b[k] ← h_k = a_k ⊙ h_{k−1} + b_k, starting from h = b at the first position. a is spent:
+    it ends holding products of segments of a. Returns b."""
+    n, d = a.shape[0], 1
+    while 2 * d <= n:  # up-sweep: 2d−1, 4d−1, … (scan order) absorb the segment d before
+        target, source = _level(n, 2 * d - 1, d, reverse)
+        b[target].addcmul_(a[target], b[source])  # a_j ⊙ b_i + b_j
+        a[target].mul_(a[source])  # a_j ⊙ a_i
+        d *= 2
+    while d > 1:  # down-sweep: 3d−1, 5d−1, … absorb the complete prefix d positions before
+        d //= 2
+        if 3 * d <= n:
+            target, source = _level(n, 3 * d - 1, d, reverse)
+            b[target].addcmul_(a[target], b[source])  # a's prefix is not read again
+    return b
+
+
+def _level(n: int, first: int, d: int, reverse: bool) -> tuple[slice, slice]:
+    """The positions one level combines, as strided slices of dim 0: targets first, first + 2d,
+    … (in scan order, < n), each with the source d positions before it in scan order."""
+    count = len(range(first, n, 2 * d))  # ≥ 1: the callers skip empty levels
+    span = 2 * d * (count - 1) + 1
+    if not reverse:
+        return slice(first, first + span, 2 * d), slice(first - d, first - d + span, 2 * d)
+    low = n - first - span  # scan position p is index n − 1 − p
+    return slice(low, low + span, 2 * d), slice(low + d, low + d + span, 2 * d)
+
+
+def _padded_index(steps: Steps) -> Tensor:
+    """Where each packed row sits in the padded (T·N) layout: step t's rows at t·N + [0, b_t)."""
+    N = steps.sizes[0]
+    return torch.cat([torch.arange(b) + t * N for t, b in enumerate(steps.sizes)])
+
+
+def positions(rows: Tensor, steps: Steps, slot, pad: float, slot_first: bool) -> Tensor:
+    """A fresh (T + 1, N, C) buffer: the packed rows (T_total, C) at their steps, ``pad`` past
+    each sequence's end, and ``slot`` (a number or an (N, C) tensor) in the extra position, at
+    index 0 if ``slot_first`` else at T."""
+    T, N = len(steps.sizes), steps.sizes[0] if steps.sizes else 0
+    buffer = rows.new_empty(T + 1, N, rows.shape[1])
+    data, extra = (buffer[1:], buffer[0]) if slot_first else (buffer[:-1], buffer[-1])
+    if isinstance(slot, Tensor):
+        extra.copy_(slot)
+    else:
+        extra.fill_(slot)
+    if steps.uniform:
+        data.copy_(rows.view(T, N, rows.shape[1]))
+    else:
+        data.fill_(pad).view(T * N, -1).index_copy_(0, _padded_index(steps), rows)
+    return buffer
+
+
+def packed_rows(steps_view: Tensor, steps: Steps) -> Tensor:
+    """The packed rows (T_total, C) of a padded (T, N, C) tensor; a view for a plain batch."""
+    flat = steps_view.reshape(-1, steps_view.shape[-1])
+    return flat if steps.uniform else flat.index_select(0, _padded_index(steps))
+
+
+def scan_layer_forward(x_proj, state0, w, steps: Steps, coefficients: Coefficients):
+    """x̂ → (a, b) by the cell, then the scan. Returns the outputs (T_total, H), (h_n,) and what
+    the backward needs: a, the cell's saved tensors, and the scan's states with h_0."""
+    a, b, saved = coefficients(x_proj)  # (T_total, H) each
+    (h0,) = state0
+    h0_first = not steps.reverse  # the h_0 slot sits where the direction starts
+    A = positions(a, steps, 1.0, pad=1.0, slot_first=h0_first)  # (T+1, N, H), spent by the scan
+    S = positions(b, steps, h0, pad=0.0, slot_first=h0_first)  # becomes [h_0, h_0 … h_{T−1}]
+    scan_(A, S, steps.reverse)  # h_t = a_t ⊙ h_{t−1} + b_t
+    h = S[1:] if h0_first else S[:-1]
+    h_n = S[-1] if h0_first else S[0]  # padding carries each sequence's last h to the end
+    return packed_rows(h, steps), (h_n,), (a, saved, S)
+
+
+def scan_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record, backward):
+    """BPTT as a reversed scan, then the cell's chain rule from (dL/da, dL/db) to dL/dx̂.
+    Returns (dL/dx̂,), (dL/dh_0,) and no recurrent weight gradients (there are none)."""
+    a, cell_saved, S = saved
+    h0_first = not steps.reverse
+    # g_t = ∂L/∂y_t + a_{t+1} ⊙ g_{t+1}: a shifted by one position, the h_0 slot receiving g
+    A = positions(a, steps, 1.0, pad=1.0, slot_first=not h0_first)
+    G = positions(d_Y, steps, 0.0, pad=0.0, slot_first=h0_first)
+    (G[-1] if h0_first else G[0]).add_(d_state_n[0])  # dL/dh_n joins at the last step
+    scan_(A, G, not steps.reverse)
+    g, d_h0 = (G[1:], G[0]) if h0_first else (G[:-1], G[-1])
+    h_prev = S[:-1] if h0_first else S[1:]  # the state each step read, h_0 included
+    d_b = packed_rows(g, steps)  # ∂h_t/∂b_t = 1
+    d_a = packed_rows(g * h_prev, steps)  # ∂h_t/∂a_t = h_{t−1}
+    if record is not None:
+        record["h"].copy_(d_b)
+    return (backward(d_a, d_b, cell_saved),), (d_h0.clone(),), {}
+
+
+def scan_loop(coefficients: Coefficients, backward: CoefficientsBackward) -> FastLoop:
+    """The fast loop of a cell whose step is h_t = a_t ⊙ h_{t−1} + b_t with (a_t, b_t) from x̂_t
+    alone: the cell gives x̂ → (a, b) and its chain rule back; the scan does the rest."""
+    return FastLoop(
+        partial(scan_layer_forward, coefficients=coefficients),
+        partial(scan_layer_backward, backward=backward),
+    )
