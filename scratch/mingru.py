@@ -42,19 +42,25 @@ def mingru_step_backward(d_state: tuple, w: Weights, saved: tuple):
     return StepBackward(torch.cat([d_x_z, d_h_tilde], dim=1), (d_h_prev,), {}, (d_h,))
 
 
-def mingru_coefficients(x_proj: Tensor):
-    """(MG1–MG3) for all rows at once, as h_t = a_t ⊙ h_{t−1} + b_t. Returns a, b, saved."""
-    x_z, h_tilde = x_proj.chunk(2, dim=1)  # (MG2) h̃ = x̂_h                   (T_total, H)
-    z = torch.sigmoid(x_z)  # (MG1) z = σ(x̂_z)
-    return 1 - z, z * h_tilde, (z, h_tilde)  # (MG3) a = 1 − z, b = z ⊙ h̃
+def mingru_coefficients(x_proj: Tensor, a: Tensor, b: Tensor) -> tuple:
+    """(MG1–MG3) for all rows at once as h_t = a_t ⊙ h_{t−1} + b_t: writes a and b (T_total, H).
+    x̂_z is overwritten by z. Returns what the backward needs."""
+    x_z, h_tilde = x_proj.chunk(2, dim=1)  # (MG2) h̃ = x̂_h
+    z = x_z.sigmoid_()  # (MG1) z = σ(x̂_z)
+    torch.sub(1, z, out=a)  # (MG3) a = 1 − z
+    torch.mul(z, h_tilde, out=b)  # (MG3) b = z ⊙ h̃
+    return z, h_tilde
 
 
-def mingru_coefficients_backward(d_a: Tensor, d_b: Tensor, saved: tuple) -> Tensor:
-    """dL/da, dL/db (from the scan's backward) → dL/dx̂ (T_total, 2H)."""
+def mingru_coefficients_backward(g: Tensor, h_prev: Tensor, saved: tuple) -> Tensor:
+    """g = dL/dh_t and h_{t−1} of every row (from the scan) → dL/dx̂ (T_total, 2H)."""
     z, h_tilde = saved
-    d_z = d_b * h_tilde - d_a  # (MG3) ∂b/∂z = h̃, ∂a/∂z = −1
-    d_x_z = d_z * z * (1 - z)  # (MG1) σ' = z (1 − z)
-    return torch.cat([d_x_z, d_b * z], dim=1)  # (MG3, MG2) ∂b/∂h̃ = z
+    d_x_proj = g.new_empty(g.shape[0], 2 * g.shape[1])
+    d_x_z, d_h_tilde = d_x_proj.chunk(2, dim=1)
+    torch.sub(h_tilde, h_prev, out=d_x_z).mul_(g)  # (MG3) d_z = g ⊙ (h̃ − h_{t−1})
+    d_x_z.mul_(z).addcmul_(d_x_z, z, value=-1)  # (MG1) ⊙ σ' = z (1 − z)
+    torch.mul(g, z, out=d_h_tilde)  # (MG3) d_h̃ = g ⊙ z
+    return d_x_proj
 
 
 MINGRU_CELL = Cell(

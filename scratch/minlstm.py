@@ -51,20 +51,31 @@ def minlstm_step_backward(d_state: tuple, w: Weights, saved: tuple):
     return StepBackward(torch.cat([d_x_i, d_x_f, d_h_tilde], dim=1), (d_h_prev,), {}, (d_h,))
 
 
-def minlstm_coefficients(x_proj: Tensor):
-    """(ML1–ML5) for all rows at once, as h_t = a_t ⊙ h_{t−1} + b_t. Returns a, b, saved."""
-    x_i, x_f, h_tilde = x_proj.chunk(3, dim=1)  # (ML3) h̃ = x̂_h              (T_total, H)
-    i = torch.sigmoid(x_i)  # (ML1) i = σ(x̂_i)
-    f = torch.sigmoid(x_f)  # (ML2) f = σ(x̂_f)
-    f_n, i_n = f / (f + i), i / (f + i)  # (ML4) f′, i′
-    return f_n, i_n * h_tilde, (i, f, f_n, i_n, h_tilde)  # (ML5) a = f′, b = i′ ⊙ h̃
+def minlstm_coefficients(x_proj: Tensor, a: Tensor, b: Tensor) -> tuple:
+    """(ML1–ML5) for all rows at once as h_t = a_t ⊙ h_{t−1} + b_t: writes a and b (T_total, H).
+    x̂_i, x̂_f are overwritten by i, f. Returns what the backward needs."""
+    H = a.shape[1]
+    x_i, x_f, h_tilde = x_proj.chunk(3, dim=1)  # (ML3) h̃ = x̂_h
+    x_proj[:, : 2 * H].sigmoid_()  # (ML1, ML2) i, f = σ(x̂_i), σ(x̂_f)
+    i, f = x_i, x_f
+    total = f + i
+    f_n = torch.div(f, total, out=a)  # (ML4) a = f′ = f / (f + i)
+    i_n = total.reciprocal_().mul_(i)  # (ML4) i′ = i / (f + i)
+    torch.mul(i_n, h_tilde, out=b)  # (ML5) b = i′ ⊙ h̃
+    return i, f, f_n, i_n, h_tilde
 
 
-def minlstm_coefficients_backward(d_a: Tensor, d_b: Tensor, saved: tuple) -> Tensor:
-    """dL/da, dL/db (from the scan's backward) → dL/dx̂ (T_total, 3H)."""
+def minlstm_coefficients_backward(g: Tensor, h_prev: Tensor, saved: tuple) -> Tensor:
+    """g = dL/dh_t and h_{t−1} of every row (from the scan) → dL/dx̂ (T_total, 3H)."""
     i, f, f_n, i_n, h_tilde = saved
-    u = (d_a - d_b * h_tilde) * f_n * i_n  # (ML5) d_f′ = d_a, d_i′ = d_b ⊙ h̃; (ML4) as above
-    return torch.cat([-u * (1 - i), u * (1 - f), d_b * i_n], dim=1)  # (ML1, ML2, ML3)
+    d_x_proj = g.new_empty(g.shape[0], 3 * g.shape[1])
+    d_x_i, d_x_f, d_h_tilde = d_x_proj.chunk(3, dim=1)
+    # (ML5) d_f′ = g ⊙ h_{t−1}, d_i′ = g ⊙ h̃; (ML4) u = (d_f′ − d_i′) ⊙ f′ ⊙ i′, as in the step
+    u = torch.sub(h_prev, h_tilde).mul_(g).mul_(f_n).mul_(i_n)
+    torch.addcmul(u, u, i, value=-1, out=d_x_i).neg_()  # (ML1) −u ⊙ (1 − i)
+    torch.addcmul(u, u, f, value=-1, out=d_x_f)  # (ML2) u ⊙ (1 − f)
+    torch.mul(g, i_n, out=d_h_tilde)  # (ML5, ML3) d_h̃ = g ⊙ i′
+    return d_x_proj
 
 
 MINLSTM_CELL = Cell(

@@ -18,7 +18,8 @@ backward). Past a packed sequence's end a = 1 and b = 0, so its state stays its 
 
 Backward. g_t = dL/dh_t = ∂L/∂y_t + a_{t+1} ⊙ g_{t+1} (forward direction) is the same recurrence
 in reverse time, with a shifted by one position; over the same n positions its last value lands
-in the h_0 slot and is dL/dh_0. Then dL/db_t = g_t and dL/da_t = g_t ⊙ h_{t−1}.
+in the h_0 slot and is dL/dh_0. The cell's chain rule starts from dL/db_t = g_t and
+dL/da_t = g_t ⊙ h_{t−1}.
 """
 
 from collections.abc import Callable
@@ -30,8 +31,8 @@ from torch import Tensor
 from scratch.declaration import FastLoop
 from scratch.steps import Steps
 
-Coefficients = Callable  # x̂ (T_total, G·H) -> (a, b, saved), each (T_total, H)
-CoefficientsBackward = Callable  # (dL/da, dL/db, saved) -> dL/dx̂ (T_total, G·H)
+Coefficients = Callable  # (x̂, a, b) -> saved: writes a and b (T_total, H); may overwrite x̂
+CoefficientsBackward = Callable  # (g, h_prev, saved) -> dL/dx̂ (T_total, G·H)
 
 
 def scan_(a: Tensor, b: Tensor, reverse: bool = False) -> Tensor:
@@ -69,61 +70,66 @@ def _padded_index(steps: Steps) -> Tensor:
     return torch.cat([torch.arange(b) + t * N for t, b in enumerate(steps.sizes)])
 
 
-def positions(rows: Tensor, steps: Steps, slot, pad: float, slot_first: bool) -> Tensor:
-    """A fresh (T + 1, N, C) buffer: the packed rows (T_total, C) at their steps, ``pad`` past
-    each sequence's end, and ``slot`` (a number or an (N, C) tensor) in the extra position, at
-    index 0 if ``slot_first`` else at T."""
-    T, N = len(steps.sizes), steps.sizes[0] if steps.sizes else 0
-    buffer = rows.new_empty(T + 1, N, rows.shape[1])
-    data, extra = (buffer[1:], buffer[0]) if slot_first else (buffer[:-1], buffer[-1])
-    if isinstance(slot, Tensor):
-        extra.copy_(slot)
-    else:
-        extra.fill_(slot)
+def _rows_into(data: Tensor, rows: Tensor, steps: Steps, pad: float) -> None:
+    """Lay packed rows (T_total, C) into the padded (T, N, C) ``data``, ``pad`` past each end."""
     if steps.uniform:
-        data.copy_(rows.view(T, N, rows.shape[1]))
+        data.copy_(rows.view(data.shape))
     else:
-        data.fill_(pad).view(T * N, -1).index_copy_(0, _padded_index(steps), rows)
-    return buffer
+        data.fill_(pad).view(-1, data.shape[-1]).index_copy_(0, _padded_index(steps), rows)
 
 
-def packed_rows(steps_view: Tensor, steps: Steps) -> Tensor:
-    """The packed rows (T_total, C) of a padded (T, N, C) tensor; a view for a plain batch."""
-    flat = steps_view.reshape(-1, steps_view.shape[-1])
+def _rows_of(data: Tensor, steps: Steps) -> Tensor:
+    """The packed rows (T_total, C) of padded (T, N, C) ``data``: a view for a plain batch."""
+    flat = data.reshape(-1, data.shape[-1])
     return flat if steps.uniform else flat.index_select(0, _padded_index(steps))
 
 
+def _ends(buffer: Tensor, h0_first: bool) -> tuple[Tensor, Tensor]:
+    """(the T steps, the h_0 slot) of a (T + 1, N, ·) buffer."""
+    return (buffer[1:], buffer[0]) if h0_first else (buffer[:-1], buffer[-1])
+
+
 def scan_layer_forward(x_proj, state0, w, steps: Steps, coefficients: Coefficients):
-    """x̂ → (a, b) by the cell, then the scan. Returns the outputs (T_total, H), (h_n,) and what
-    the backward needs: a, the cell's saved tensors, and the scan's states with h_0."""
-    a, b, saved = coefficients(x_proj)  # (T_total, H) each
+    """The cell writes (a, b) from x̂, then the scan. Returns the outputs (T_total, H), (h_n,)
+    and what the backward needs: a with a 1 at each end, the scan's states, the cell's tensors."""
     (h0,) = state0
-    h0_first = not steps.reverse  # the h_0 slot sits where the direction starts
-    A = positions(a, steps, 1.0, pad=1.0, slot_first=h0_first)  # (T+1, N, H), spent by the scan
-    S = positions(b, steps, h0, pad=0.0, slot_first=h0_first)  # becomes [h_0, h_0 … h_{T−1}]
+    T, (N, H), h0_first = len(steps.sizes), h0.shape, not steps.reverse
+    a_ends = x_proj.new_empty(T + 2, N, H)  # [1, a_0, …, a_{T−1}, 1]: one window per scan
+    a_ends[0], a_ends[-1] = 1.0, 1.0
+    S = x_proj.new_empty(T + 1, N, H)  # the h_0 slot and b; the scan turns b_t into h_t
+    b_steps, h0_slot = _ends(S, h0_first)
+    h0_slot.copy_(h0)
+    if steps.uniform:  # the cell writes straight into the buffers
+        saved = coefficients(x_proj, a_ends[1:-1].view(T * N, H), b_steps.view(T * N, H))
+    else:  # packed: past each sequence's end a = 1, b = 0, so its state stands still
+        a, b = x_proj.new_empty(2, x_proj.shape[0], H)
+        saved = coefficients(x_proj, a, b)
+        _rows_into(a_ends[1:-1], a, steps, 1.0)
+        _rows_into(b_steps, b, steps, 0.0)
+    A = (a_ends[:-1] if h0_first else a_ends[1:]).clone()  # the scan spends its copy
     scan_(A, S, steps.reverse)  # h_t = a_t ⊙ h_{t−1} + b_t
-    h = S[1:] if h0_first else S[:-1]
     h_n = S[-1] if h0_first else S[0]  # padding carries each sequence's last h to the end
-    return packed_rows(h, steps), (h_n,), (a, saved, S)
+    return _rows_of(b_steps, steps), (h_n,), (a_ends, S, saved)
 
 
 def scan_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record, backward):
-    """BPTT as a reversed scan, then the cell's chain rule from (dL/da, dL/db) to dL/dx̂.
-    Returns (dL/dx̂,), (dL/dh_0,) and no recurrent weight gradients (there are none)."""
-    a, cell_saved, S = saved
+    """BPTT as a reversed scan, then the cell's chain rule from g_t = dL/dh_t and h_{t−1} to
+    dL/dx̂. Returns (dL/dx̂,), (dL/dh_0,) and no recurrent weight gradients (there are none)."""
+    a_ends, S, cell_saved = saved
     h0_first = not steps.reverse
-    # g_t = ∂L/∂y_t + a_{t+1} ⊙ g_{t+1}: a shifted by one position, the h_0 slot receiving g
-    A = positions(a, steps, 1.0, pad=1.0, slot_first=not h0_first)
-    G = positions(d_Y, steps, 0.0, pad=0.0, slot_first=h0_first)
-    (G[-1] if h0_first else G[0]).add_(d_state_n[0])  # dL/dh_n joins at the last step
+    # g_t = ∂L/∂y_t + a_{t+1} ⊙ g_{t+1}: the other window of a, shifted by one position
+    A = (a_ends[1:] if h0_first else a_ends[:-1]).clone()
+    G = torch.empty_like(S)
+    g_steps, d_h0 = _ends(G, h0_first)
+    d_h0.zero_()  # the slot's b: nothing reaches h_0 but through step 0 (its own first step)
+    _rows_into(g_steps, d_Y, steps, 0.0)
+    (G[-1] if h0_first else G[0]).add_(d_state_n[0])  # dL/dh_n joins where BPTT starts
     scan_(A, G, not steps.reverse)
-    g, d_h0 = (G[1:], G[0]) if h0_first else (G[:-1], G[-1])
-    h_prev = S[:-1] if h0_first else S[1:]  # the state each step read, h_0 included
-    d_b = packed_rows(g, steps)  # ∂h_t/∂b_t = 1
-    d_a = packed_rows(g * h_prev, steps)  # ∂h_t/∂a_t = h_{t−1}
+    g = _rows_of(g_steps, steps)
     if record is not None:
-        record["h"].copy_(d_b)
-    return (backward(d_a, d_b, cell_saved),), (d_h0.clone(),), {}
+        record["h"].copy_(g)
+    h_prev = _rows_of(S[:-1] if h0_first else S[1:], steps)  # the state each step read
+    return (backward(g, h_prev, cell_saved),), (d_h0.clone(),), {}
 
 
 def scan_loop(coefficients: Coefficients, backward: CoefficientsBackward) -> FastLoop:
