@@ -10,12 +10,11 @@ against an autograd implementation written from the paper's equations. docs/mini
 from scratch.modules import RNNBase
 
 
-class MinGRU(RNNBase):
-    """minGRU: h_t = (1 − z_t) ⊙ h_{t−1} + z_t ⊙ h̃_t, z_t = σ(x_t W_zᵀ + b_z), h̃_t = x_t W_hᵀ + b_h.
+class MinimalRNN(RNNBase):
+    """A stack of one minimal cell (``MODE``, a registry key); torch.nn.GRU's arguments, less
+    what has no meaning without a recurrent weight. hx is h_0, (layers · directions, N, H)."""
 
-    Parameters per layer and direction: weight_ih_l{k} (2H, H_in) and bias_ih_l{k} (2H,), the
-    rows [z; h̃]. docs/minimal.md#mingru.
-    """
+    MODE = ""
 
     def __init__(
         self,
@@ -31,12 +30,22 @@ class MinGRU(RNNBase):
         bptt: str = "manual",
     ) -> None:
         super().__init__(
-            "MINGRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+            self.MODE, input_size, hidden_size, num_layers, bias, batch_first, dropout,
             bidirectional, 0, device, dtype, bptt,
         )  # fmt: skip
 
 
-class MinLSTM(RNNBase):
+class MinGRU(MinimalRNN):
+    """minGRU: h_t = (1 − z_t) ⊙ h_{t−1} + z_t ⊙ h̃_t, z_t = σ(x_t W_zᵀ + b_z), h̃_t = x_t W_hᵀ + b_h.
+
+    Parameters per layer and direction: weight_ih_l{k} (2H, H_in) and bias_ih_l{k} (2H,), the
+    rows [z; h̃]. docs/minimal.md#mingru.
+    """
+
+    MODE = "MINGRU"
+
+
+class MinLSTM(MinimalRNN):
     """minLSTM: h_t = f′_t ⊙ h_{t−1} + i′_t ⊙ h̃_t, with f′, i′ = f, i / (f + i), the gates
     f_t, i_t = σ(x_t W_{f,i}ᵀ + b_{f,i}) and h̃_t = x_t W_hᵀ + b_h. No cell state: hx is h_0.
 
@@ -44,20 +53,4 @@ class MinLSTM(RNNBase):
     rows [i; f; h̃]. docs/minimal.md#minlstm.
     """
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        device=None,
-        dtype=None,
-        bptt: str = "manual",
-    ) -> None:
-        super().__init__(
-            "MINLSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-            bidirectional, 0, device, dtype, bptt,
-        )  # fmt: skip
+    MODE = "MINLSTM"
