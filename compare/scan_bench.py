@@ -157,7 +157,7 @@ def figure(results: list[dict], setting: dict, path: Path, command: str) -> None
     ax.set_ylabel("forward + backward, ms (median)")
     ax.set_title(
         f"(B, I, H) = ({setting['B']}, {setting['I']}, {setting['H']}), float32, "
-        f"{setting['threads']} CPU threads",
+        f"{setting['threads']} CPU thread{'s' if setting['threads'] > 1 else ''}",
         fontsize=9,
     )
     ax.grid(True, which="both", alpha=0.3)

@@ -1,4 +1,4 @@
-"""minGRU cell (Feng et al. 2024, "Were RNNs All We Needed?", §3.1): one step forward, the same
+"""minGRU cell (Feng et al. 2024, "Were RNNs All We Needed?", §3): one step forward, the same
 step backward, and the same equations for all steps at once as the coefficients of the scan.
 Derivation, and the GRU it comes from: docs/minimal.md#mingru.
 

@@ -1,4 +1,4 @@
-"""minLSTM cell (Feng et al. 2024, "Were RNNs All We Needed?", §3.2): one step forward, the same
+"""minLSTM cell (Feng et al. 2024, "Were RNNs All We Needed?", §3): one step forward, the same
 step backward, and the same equations for all steps at once as the coefficients of the scan.
 Derivation, and the LSTM it comes from: docs/minimal.md#minlstm.
 
@@ -54,10 +54,8 @@ def minlstm_step_backward(d_state: tuple, w: Weights, saved: tuple):
 def minlstm_coefficients(x_proj: Tensor, a: Tensor, b: Tensor) -> tuple:
     """(ML1–ML5) for all rows at once as h_t = a_t ⊙ h_{t−1} + b_t: writes a and b (T_total, H).
     x̂_i, x̂_f are overwritten by i, f. Returns what the backward needs."""
-    H = a.shape[1]
-    x_i, x_f, h_tilde = x_proj.chunk(3, dim=1)  # (ML3) h̃ = x̂_h
-    x_proj[:, : 2 * H].sigmoid_()  # (ML1, ML2) i, f = σ(x̂_i), σ(x̂_f)
-    i, f = x_i, x_f
+    i, f, h_tilde = x_proj.chunk(3, dim=1)  # (ML3) h̃ = x̂_h
+    x_proj[:, : 2 * a.shape[1]].sigmoid_()  # (ML1, ML2) i = σ(x̂_i), f = σ(x̂_f), in place
     total = f + i
     f_n = torch.div(f, total, out=a)  # (ML4) a = f′ = f / (f + i)
     i_n = total.reciprocal_().mul_(i)  # (ML4) i′ = i / (f + i)

@@ -8,8 +8,8 @@ Two consecutive steps compose into one step of the same form,
 
 so (a_j, b_j) ∘ (a_i, b_i) = (a_j ⊙ a_i, a_j ⊙ b_i + b_j) is associative and the steps can be
 grouped in a tree. ``scan_`` is Brent and Kung's tree (Blelloch's up-sweep and down-sweep):
-⌈log₂ n⌉ levels up and as many down, each level one batched operation over all the pairs it
-combines, O(n) work in all, the same order as the loop's.
+about log₂ n levels up and as many down, each level one batched operation over all the pairs
+it combines, O(n) work in all, the same order as the loop's.
 
 Layout. The scan runs over n = T + 1 positions in time order, padded to (n, N, ·): the T steps,
 and one slot for h_0 at the end the direction starts from (position 0 walking forward, T walking
@@ -121,7 +121,7 @@ def scan_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record, backward
     A = (a_ends[1:] if h0_first else a_ends[:-1]).clone()
     G = torch.empty_like(S)
     g_steps, d_h0 = _ends(G, h0_first)
-    d_h0.zero_()  # the slot's b: nothing reaches h_0 but through step 0 (its own first step)
+    d_h0.zero_()  # the slot's own ∂L/∂y: h_0 reaches the loss only through the first step
     _rows_into(g_steps, d_Y, steps, 0.0)
     (G[-1] if h0_first else G[0]).add_(d_state_n[0])  # dL/dh_n joins where BPTT starts
     scan_(A, G, not steps.reverse)
