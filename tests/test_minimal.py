@@ -1,5 +1,5 @@
 """scratch.MinGRU and scratch.MinLSTM. torch.nn has no such layers, so the reference is autograd
-over the paper's equations (Feng et al. 2024, §3.1 and §3.2), written here from the paper in a
+over the paper's equations (Feng et al. 2024, §3), written here from the paper in a
 plain loop; and the three ways to get gradients (the scan, the loop over the step pair, autograd
 over that loop) must agree to 1e-12 in float64 over random configurations of every option."""
 
