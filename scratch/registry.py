@@ -6,6 +6,8 @@ from scratch.declaration import Cell
 from scratch.elman import RNN_RELU_CELL, RNN_TANH_CELL
 from scratch.gru import GRU_CELL
 from scratch.lstm import LSTM_CELL
+from scratch.mingru import MINGRU_CELL
+from scratch.minlstm import MINLSTM_CELL
 
 CELLS: dict[str, Cell] = {
     cell.mode: cell
@@ -14,6 +16,8 @@ CELLS: dict[str, Cell] = {
         RNN_RELU_CELL,
         LSTM_CELL,
         GRU_CELL,
+        MINGRU_CELL,
+        MINLSTM_CELL,
     )
 }
 
