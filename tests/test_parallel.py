@@ -3,7 +3,9 @@ B train with the losses of one process with B, step by step; a two-process run s
 signal on one rank resumes exactly, on two processes and on one. The processes are real (gloo,
 on the CPU), started as torchrun would start them (tests/spawn.py)."""
 
+import errno
 import json
+import os
 import shutil
 import signal
 from contextlib import contextmanager
@@ -12,8 +14,8 @@ from dataclasses import replace
 import pytest
 import torch
 
-from tasks import checkpoint, loop, parallel
-from tasks.errors import BadInput
+from tasks import checkpoint, files, loop, parallel
+from tasks.errors import BadInput, RunFailed
 from tasks.series.config import smoke_config as series_config
 from tasks.series.train import prepare as series_prepare
 from tasks.text.config import smoke_config as text_config
@@ -100,6 +102,15 @@ def _sigterm_on_rank_1(step, model):
         signal.raise_signal(signal.SIGTERM)  # as `kill <pid of rank 1>` during step 5
 
 
+WRITE = files._replace_atomically
+
+
+def _full_disk_for_checkpoints(path, mode, write):
+    if path.name == loop.CHECKPOINT:
+        raise files.WriteFailed(path, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
+    return WRITE(path, mode, write)
+
+
 def _stop_and_resume(rank: int, folder) -> None:
     whole = _text_run(folder / "whole")
     with pytest.raises(loop.Stopped) as stopped:
@@ -112,6 +123,13 @@ def _stop_and_resume(rank: int, folder) -> None:
         runs = {"whole": whole.train, "resumed": resumed.train, "evals": resumed.evals}
         (folder / "runs.json").write_text(json.dumps(runs | {"whole evals": whole.evals}))
 
+    with pytest.MonkeyPatch.context() as disk:  # rank 0's disk fills up: both stop, one says why
+        disk.setattr(files, "_replace_atomically", _full_disk_for_checkpoints)
+        with pytest.raises(RunFailed) as failed:
+            _text_run(folder / "full")
+    says = "no space left on device; stopped after step 12" if rank == 0 else "rank 0 could not"
+    assert says in str(failed.value)
+
 
 def test_a_stop_on_one_rank_stops_both_and_resumes_exactly(tmp_path):
     spawn(_stop_and_resume, 2, tmp_path, tmp_path)
@@ -120,6 +138,7 @@ def test_a_stop_on_one_rank_stops_both_and_resumes_exactly(tmp_path):
     assert runs["evals"] == runs["whole evals"]
     metrics = [(tmp_path / run / "metrics.jsonl").read_text() for run in ("whole", "cut")]
     assert metrics[0] == metrics[1]
+    assert not list((tmp_path / "cut").glob(".*.tmp"))  # nothing half-written left behind
 
     saved = checkpoint.load(tmp_path / "cut on one" / loop.CHECKPOINT)
     assert saved["step"] == 5
