@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from compare import bench, equiv, report, tables, tasks_check
+from compare import bench, cuda, equiv, report, tables, tasks_check
 from compare.harness import DTYPES
 from compare.results import Results
 from tasks.cli import Parser
@@ -40,7 +40,9 @@ sections (all three when none is named):
   equiv   the equivalence matrix: every cell × a fixed set of configurations × float64 and
           float32 × bptt manual, readable and autograd, through compare.harness.compare_case; the largest
           scaled error of every output, final state and gradient, pass/fail against
-          the contract's tolerances; --random N adds N random configurations
+          the contract's tolerances; --random N adds N random configurations; with a GPU,
+          the CUDA rows: scratch and torch.nn (cuDNN) on it, each against a float64 CPU
+          oracle (without one: "no CUDA device")
   bench   forward+backward time (median, IQR, ratio to torch.nn) and peak memory of scratch
           (manual BPTT), scratch (autograd) and torch.nn for the LSTM, GRU and tanh RNN
   tasks   each registered task's small model trained on scratch and on reference from one
@@ -279,6 +281,9 @@ def _run_and_report(
     if results.failed:
         print(f"{len(results.failed)} equivalence case(s) FAIL", file=sys.stderr)
         status = 1
+    if results.failed_cuda:
+        print(f"{len(results.failed_cuda)} CUDA case(s) FAIL", file=sys.stderr)
+        status = 1
     if failed := results.failed_tasks:
         names = ", ".join(t.task for t in failed)
         print(
@@ -301,6 +306,7 @@ def run_sections(args: argparse.Namespace, argv: list[str] | None) -> Results:
         "cpus": os.cpu_count(),
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(libgomp default)"),
         "threads": args.threads,  # the benchmark's
+        "cuda": cuda.device_name(),  # the GPU of the CUDA rows; None: there is none here
         "seconds": {},
     }
     results = Results(meta)
@@ -309,6 +315,8 @@ def run_sections(args: argparse.Namespace, argv: list[str] | None) -> Results:
     if "equiv" in sections:
         entries = equiv.matrix_entries(cells, args.dtypes, args.quick, args.bptt)
         results.matrix = equiv.check(entries, args.seed, progress)
+        if cuda.available():
+            results.cuda = cuda.check(entries, args.seed)
         if args.random:
             drawn = equiv.random_entries(args.random, args.seed, cells, args.dtypes, args.bptt)
             results.random = equiv.check(drawn, args.seed, progress)

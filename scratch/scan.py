@@ -64,10 +64,11 @@ def _level(n: int, first: int, d: int, reverse: bool) -> tuple[slice, slice]:
     return slice(low, low + span, 2 * d), slice(low + d, low + d + span, 2 * d)
 
 
-def _padded_index(steps: Steps) -> Tensor:
-    """Where each packed row sits in the padded (T·N) layout: step t's rows at t·N + [0, b_t)."""
+def _padded_index(steps: Steps, device: torch.device) -> Tensor:
+    """Where each packed row sits in the padded (T·N) layout: step t's rows at t·N + [0, b_t),
+    on the device of the rows it indexes."""
     N = steps.sizes[0]
-    return torch.cat([torch.arange(b) + t * N for t, b in enumerate(steps.sizes)])
+    return torch.cat([torch.arange(b, device=device) + t * N for t, b in enumerate(steps.sizes)])
 
 
 def _rows_into(data: Tensor, rows: Tensor, steps: Steps, pad: float) -> None:
@@ -75,13 +76,14 @@ def _rows_into(data: Tensor, rows: Tensor, steps: Steps, pad: float) -> None:
     if steps.uniform:
         data.copy_(rows.view(data.shape))
     else:
-        data.fill_(pad).view(-1, data.shape[-1]).index_copy_(0, _padded_index(steps), rows)
+        index = _padded_index(steps, rows.device)
+        data.fill_(pad).view(-1, data.shape[-1]).index_copy_(0, index, rows)
 
 
 def _rows_of(data: Tensor, steps: Steps) -> Tensor:
     """The packed rows (T_total, C) of padded (T, N, C) ``data``: a view for a plain batch."""
     flat = data.reshape(-1, data.shape[-1])
-    return flat if steps.uniform else flat.index_select(0, _padded_index(steps))
+    return flat if steps.uniform else flat.index_select(0, _padded_index(steps, data.device))
 
 
 def _ends(buffer: Tensor, h0_first: bool) -> tuple[Tensor, Tensor]:

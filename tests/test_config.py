@@ -45,8 +45,20 @@ def test_shared_fields_take_their_rule_by_name_and_own_fields_their_option():
     assert config.rule(DemoConfig, "hidden_size") is config.SHARED["hidden_size"]
     assert config.rule(DemoConfig, "window").check is not None
     assert config.rule(DemoConfig, "seed") == config.Rule()
-    assert config.resumable(TextConfig) == {"impl", "steps", "eval_every", "checkpoint_every"}
-    assert config.resumable(SeriesConfig) == {"impl", "epochs", "eval_every", "checkpoint_every"}
+    assert config.resumable(TextConfig) == {
+        "impl",
+        "steps",
+        "eval_every",
+        "checkpoint_every",
+        "device",
+    }
+    assert config.resumable(SeriesConfig) == {
+        "impl",
+        "epochs",
+        "eval_every",
+        "checkpoint_every",
+        "device",
+    }
 
 
 def test_validate_names_the_flag_and_the_reason():

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch.distributed.elastic.multiprocessing import api as elastic_api
+from torch.distributed.elastic.multiprocessing import errors as elastic_errors
+from torch.distributed.run import get_args_parser as torchrun_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
@@ -22,6 +25,7 @@ TOP = ("scratch/", "compare/", "tasks/", "tests/", "docs/", "reference/", ".ci/"
 # Names from outside the project that the docs mention in backticks; everything else that
 # looks like a Python name must be a name in our code.
 EXTERNAL = {"weights_only", "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "max_memory_allocated"}
+EXTERNAL |= {"GLOO_SOCKET_IFNAME", "NCCL_SOCKET_IFNAME"}  # environment of torch.distributed
 
 
 def code_spans(text: str) -> list[str]:
@@ -53,6 +57,7 @@ def comments_and_docstrings(path: Path) -> str:
 
 def is_torch_name(name: str) -> bool:
     places = (torch, torch.nn, torch.Tensor, torch.nn.Module, torch.nn.utils.rnn, torch.cuda)
+    places += (elastic_errors, elastic_api)  # what torchrun reports (docs/scale.md)
     return any(hasattr(place, name) for place in places)
 
 
@@ -181,12 +186,17 @@ def commands_of(module: str) -> list[str]:
     return found.group(1).split(",") if found else []
 
 
+# `python -m MODULE ...`, or `torchrun [its flags] -m MODULE ...`: the flags after MODULE are ours
+COMMAND_LINE = r"(?:python|torchrun)\b[^|;&#\n]*?\s-m ([\w.]+)((?:\s+[^|;&#]*)?)"
+
+
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_command_lines_the_docs_show_take_those_flags(page):
     modules, wrong = cli_modules(), []
     every_help = "".join(help_text(m, c) for m in modules for c in [None, *commands_of(m)])
+    every_help += torchrun_parser().format_help()  # `--nnodes`: torchrun's own flags
     for span in code_spans(page.read_text(encoding="utf-8")):
-        for module, rest in re.findall(r"python -m ([\w.]+)((?:\s+[^|;&#]*)?)", span):
+        for module, rest in re.findall(COMMAND_LINE, span):
             if module not in modules:
                 continue
             words = rest.split()
