@@ -33,6 +33,13 @@ class Steps:
         """Per-step views of column blocks: for each span (a, b), columns [a·H, b·H)."""
         return [self.split(rows[:, a * H : b * H]) for a, b in spans]
 
+    def expand(self, per_sequence: Tensor) -> Tensor:
+        """A per-sequence (N, ·) tensor laid out like the rows of all steps, (T_total, ·):
+        step t's rows are its first batch_sizes[t] rows."""
+        if self.uniform:
+            return per_sequence.repeat(len(self.sizes), 1)
+        return torch.cat([per_sequence[:b] for b in self.sizes])
+
     @property
     def uniform(self) -> bool:
         """A plain batch: every step moves all N rows."""
