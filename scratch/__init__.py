@@ -8,5 +8,7 @@ compatible modules (modules.py, cells.py). Start reading at docs/cells.md.
 from scratch.cells import GRUCell, LSTMCell, RNNCell
 from scratch.modules import GRU, LSTM, RNN
 from scratch.record import record_state_grads
+from scratch.variants import ChoGRU, LayerNormLSTM, PeepholeLSTM, VariationalLSTM, ZoneoutLSTM
 
 __all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "record_state_grads"]
+__all__ += ["LayerNormLSTM", "PeepholeLSTM", "ChoGRU", "VariationalLSTM", "ZoneoutLSTM"]
