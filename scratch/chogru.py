@@ -17,7 +17,8 @@ into x̂_t = x_t W_ihᵀ + b_ih + b_hh (unroll.py). W_hh's rows split as W_hr,z 
 import torch
 from torch import Tensor
 
-from scratch.declaration import Cell, Product, StepBackward, Weights
+from scratch.declaration import Cell, FastLoop, Product, StepBackward, Weights
+from scratch.fused_chogru import chogru_layer_backward, chogru_layer_forward
 
 
 def chogru_step(x_proj: Tensor, state: tuple, w: Weights):
@@ -59,4 +60,5 @@ CHOGRU_CELL = Cell(
     x_proj_biases=("bias_ih", "bias_hh"),  # both fold: no bias inside the reset product
     step=chogru_step,
     step_backward=chogru_step_backward,
+    fast=FastLoop(chogru_layer_forward, chogru_layer_backward),
 )

@@ -11,36 +11,16 @@ of eq (21); only the output reads LN_c(c_t), eq (22).
     c_t = f_t ⊙ c_{t−1} + i_t ⊙ g_t                                          eq (21)
     h_t = o_t ⊙ tanh(LN_c(c_t))                                              eq (22)
 
-LN(z; γ, β) = γ ⊙ (z − μ) / √(σ² + ε) + β over each row, with μ and the biased variance σ² of
-that row and ε = 1e-5, as torch.nn.LayerNorm computes it (the paper's eq (3) has no ε).
+LN(z; γ, β) = γ ⊙ (z − μ) / √(σ² + ε) + β over each row (N0), layer_norm.py.
 """
 
 import torch
 from torch import Tensor
 
-from scratch.declaration import Cell, ExtraParam, Product, StepBackward, Weights
-
-EPS = 1e-5  # torch.nn.LayerNorm's default
-
-
-def layer_norm(z: Tensor, gain: Tensor, bias: Tensor):
-    """LN over each row of z (N, D). Returns y (N, D) and (ẑ, ρ), what the backward needs."""
-    mu = z.mean(1, keepdim=True)  # (N0) μ = mean of the row                          (N, 1)
-    centred = z - mu
-    rstd = torch.rsqrt(centred.pow(2).mean(1, keepdim=True) + EPS)  # (N0) ρ = 1/√(σ² + ε)
-    z_hat = centred * rstd  # (N0) ẑ = (z − μ) ρ
-    return torch.addcmul(bias, z_hat, gain), (z_hat, rstd)  # (N0) y = γ ⊙ ẑ + β
-
-
-def layer_norm_backward(d_y: Tensor, gain: Tensor, saved: tuple):
-    """dL/dz (N, D) and the shares of γ and β, from dL/dy and what layer_norm saved."""
-    z_hat, rstd = saved
-    d_z_hat = d_y * gain  # (N0) ∂y/∂ẑ = γ
-    # (N0) ∂ẑ/∂z through z − μ and ρ: dL/dz = ρ (d_ẑ − mean(d_ẑ) − ẑ ⊙ mean(d_ẑ ⊙ ẑ))
-    mean_d = d_z_hat.mean(1, keepdim=True)
-    mean_dz = (d_z_hat * z_hat).mean(1, keepdim=True)
-    d_z = (d_z_hat - mean_d - z_hat * mean_dz) * rstd
-    return d_z, (d_y * z_hat).sum(0), d_y.sum(0)  # (N0) ∂y/∂γ = ẑ, ∂y/∂β = 1
+from scratch.declaration import Cell, ExtraParam, FastLoop, Product, StepBackward, Weights
+from scratch.fused_lnlstm import lnlstm_layer_backward, lnlstm_layer_forward
+from scratch.fused_lstm import FUSED_ORDER
+from scratch.layer_norm import layer_norm, layer_norm_backward
 
 
 def lnlstm_step(x_proj: Tensor, state: tuple, w: Weights):
@@ -109,6 +89,7 @@ LNLSTM_CELL = Cell(
     x_proj_biases=(),  # the biases come after the normalisation, inside the step
     step=lnlstm_step,
     step_backward=lnlstm_step_backward,
+    fast=FastLoop(lnlstm_layer_forward, lnlstm_layer_backward, gate_order=FUSED_ORDER),
     extra=(  # gains (4H,) or (H,) start at 1 and biases at 0, as torch.nn.LayerNorm's
         ExtraParam("ln_ih_weight", lambda H: (4 * H,), "ones", gate_stacked=True),
         ExtraParam("ln_ih_bias", lambda H: (4 * H,), "zeros", gate_stacked=True),

@@ -17,7 +17,9 @@ With w_ci = w_cf = w_co = 0 this is torch.nn.LSTM; the peepholes start there (de
 import torch
 from torch import Tensor
 
-from scratch.declaration import Cell, ExtraParam, Product, StepBackward, Weights
+from scratch.declaration import Cell, ExtraParam, FastLoop, Product, StepBackward, Weights
+from scratch.fused_lstm import FUSED_ORDER
+from scratch.fused_peephole import peephole_layer_backward, peephole_layer_forward
 
 
 def peephole_step(x_proj: Tensor, state: tuple, w: Weights):
@@ -67,6 +69,7 @@ PEEPHOLE_CELL = Cell(
     x_proj_biases=("bias_ih", "bias_hh"),  # both biases fold into x̂, as in the LSTM
     step=peephole_step,
     step_backward=peephole_step_backward,
+    fast=FastLoop(peephole_layer_forward, peephole_layer_backward, gate_order=FUSED_ORDER),
     extra=tuple(  # shape (H,); zeros: the peephole LSTM starts as torch.nn.LSTM
         ExtraParam(kind, lambda H: (H,), "zeros")
         for kind in ("weight_ci", "weight_cf", "weight_co")

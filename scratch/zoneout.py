@@ -15,7 +15,9 @@ At evaluation the masks are their expectations, z_c and z_h.
 import torch
 from torch import Tensor
 
-from scratch.declaration import Cell, Weights
+from scratch.declaration import Cell, FastLoop, Weights
+from scratch.fused_lstm import FUSED_ORDER
+from scratch.fused_zoneout import zoneout_layer_backward, zoneout_layer_forward
 from scratch.lstm import lstm_step, lstm_step_backward
 
 
@@ -50,5 +52,6 @@ ZONEOUT_CELL = Cell(
     x_proj_biases=("bias_ih", "bias_hh"),
     step=zoneout_step,
     step_backward=zoneout_step_backward,
+    fast=FastLoop(zoneout_layer_forward, zoneout_layer_backward, gate_order=FUSED_ORDER),
     masks={"h": "step", "c": "step"},  # d^h, d^c: (T_total, H), one row per sequence and step
 )
