@@ -67,7 +67,9 @@ def table(results: dict[str, dict[str, list[float]]]) -> str:
     for name, times in results.items():
         med = {bptt: statistics.median(times[bptt]) for bptt in MODES}
         ratio = {
-            bptt: statistics.median(t / a for t, a in zip(times[bptt], times["autograd"], strict=True))
+            bptt: statistics.median(
+                t / a for t, a in zip(times[bptt], times["autograd"], strict=True)
+            )
             for bptt in ("manual", "readable")
         }
         met = "met" if ratio["manual"] <= TARGET else "**missed**"
@@ -83,15 +85,23 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m compare.bench_variants",
         description="fwd+bwd time of each variant cell: manual BPTT vs autograd, float32",
     )
-    parser.add_argument("--cells", default=",".join(VARIANTS), help="comma-separated: " + ", ".join(VARIANTS))
-    parser.add_argument("--size", default="medium", choices=list(SIZES), help="(L, N, H_in, H), as compare bench")
+    parser.add_argument(
+        "--cells", default=",".join(VARIANTS), help="comma-separated: " + ", ".join(VARIANTS)
+    )
+    parser.add_argument(
+        "--size", default="medium", choices=list(SIZES), help="(L, N, H_in, H), as compare bench"
+    )
     parser.add_argument("--repeats", type=int, default=11, help="timed repetitions per cell")
     parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
     args = parser.parse_args(argv)
     cells = [c.strip() for c in args.cells.split(",") if c.strip()]
     unknown = [c for c in cells if c not in VARIANTS]
     if unknown or not cells or args.repeats < 1 or args.threads < 1:
-        what = f"unknown cell {unknown[0]!r}" if unknown else "need cells, --repeats ≥ 1, --threads ≥ 1"
+        what = (
+            f"unknown cell {unknown[0]!r}"
+            if unknown
+            else "need cells, --repeats ≥ 1, --threads ≥ 1"
+        )
         print(f"{parser.prog}: error: {what} (cells: {', '.join(VARIANTS)})", file=sys.stderr)
         return 2
     torch.set_num_threads(args.threads)
