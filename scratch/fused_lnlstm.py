@@ -22,17 +22,17 @@ from scratch.steps import Steps
 
 
 def _normalise(z, z_hat, rstd) -> None:
-    """ẑ = (z − μ) ρ into z_hat (may be z) and ρ = 1/√(σ² + ε) into rstd, per row (N0). Row
-    dot products (linalg.vecdot) for σ²: var_mean is many times slower at these sizes."""
+    """ẑ = (z − μ) ρ into z_hat (may be z) and ρ = 1/√(σ² + ε) into rstd, per row (N0), with
+    layer_norm.py's operations, so that both loops round alike (var_mean, which would fuse two
+    of them, is many times slower at these sizes)."""
     centred = torch.sub(z, z.mean(1, keepdim=True), out=z_hat)
-    var = torch.linalg.vecdot(centred, centred).unsqueeze_(1)  # D σ²
-    torch.mul(var, 1 / z.shape[1], out=rstd).add_(EPS).rsqrt_()
+    torch.add(centred.pow(2).mean(1, keepdim=True), EPS, out=rstd).rsqrt_()
     centred.mul_(rstd)
 
 
 def _normalise_backward(d_z_hat, z_hat, rstd):
     """dL/dz from dL/dẑ, in place: ρ (d_ẑ − mean(d_ẑ) − ẑ ⊙ mean(d_ẑ ⊙ ẑ)) (N0)."""
-    mean_dz = torch.linalg.vecdot(d_z_hat, z_hat).unsqueeze_(1).div_(z_hat.shape[1])
+    mean_dz = (d_z_hat * z_hat).mean(1, keepdim=True)
     d_z_hat.sub_(d_z_hat.mean(1, keepdim=True)).addcmul_(z_hat, mean_dz, value=-1)
     return d_z_hat.mul_(rstd)
 

@@ -14,6 +14,8 @@ also be given: ``forward(input, hx, masks=...)`` (the layout is in docs/contract
 test can run exactly the masks it hands to a reference.
 """
 
+from typing import NamedTuple
+
 import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
@@ -122,47 +124,58 @@ class _MaskedVariant(_Variant):
     def _lay_out(self, masks: MaskSet, input) -> MaskSet:
         """Given masks, checked, in the layout the loops read: "sequence" masks in the packed
         rows' order, "step" masks as the packed rows of all steps (T_total, H)."""
-        if isinstance(input, PackedSequence):
-            sizes, order, unbatched = input.batch_sizes.tolist(), input.sorted_indices, False
-            L, N = len(sizes), sizes[0]
-        else:
-            unbatched = input.dim() == 2
-            L = input.shape[1 if self.batch_first and not unbatched else 0]
-            N = 1 if unbatched else input.shape[0 if self.batch_first else 1]
-            sizes, order = [N] * L, None
+        batch = _Batch.of(input, self.batch_first)
         laid_out = {}
         for layer in range(self.num_layers):
             width = self.input_size if layer == 0 else self.hidden_size * self._directions
             for direction in range(self._directions):
-                given = masks.get((layer, direction), {})
-                laid_out[(layer, direction)] = {
-                    name: self._lay_out_one(given, name, (layer, direction), width, L, N, sizes,
-                                            order, unbatched)
+                key, given = (layer, direction), masks.get((layer, direction), {})
+                laid_out[key] = {
+                    name: self._lay_out_one(given.get(name), name, key, width, batch)
                     for name, width in self._widths(layer, width).items()
-                }  # fmt: skip
+                }
         return laid_out
 
-    def _lay_out_one(self, given, name, key, width, L, N, sizes, order, unbatched) -> Tensor:
+    def _lay_out_one(self, mask, name: str, key, width: int, batch: "_Batch") -> Tensor:
         step = self._cell.masks[name] == "step"
-        want = ((L,) if step else ()) + (() if unbatched else (N,)) + (width,)
-        mask, dtype = given.get(name), self.weight_ih_l0.dtype
+        L, N, sizes, order = batch.L, batch.N, batch.sizes, batch.order
+        want = ((L,) if step else ()) + (() if batch.unbatched else (N,)) + (width,)
+        dtype = self.weight_ih_l0.dtype
         if not isinstance(mask, Tensor) or tuple(mask.shape) != want or mask.dtype != dtype:
-            got = (
-                f"{tuple(mask.shape)} {mask.dtype}"
-                if isinstance(mask, Tensor)
-                else type(mask).__name__
-            )
+            got = type(mask).__name__
+            if isinstance(mask, Tensor):
+                got = f"{tuple(mask.shape)} {mask.dtype}"
             raise ValueError(
                 f"{type(self).__name__}: masks[{key}][{name!r}] should be a tensor of shape "
                 f"{want} and dtype {dtype}, got {got}"
             )
-        mask = mask.unsqueeze(-2) if unbatched else mask  # a batch of one
+        mask = mask.unsqueeze(-2) if batch.unbatched else mask  # a batch of one
         if not step:
             return mask if order is None else mask.index_select(0, order)
         if order is None and all(b == N for b in sizes):
             return mask.reshape(L * N, width)
-        rows = torch.arange(N) if order is None else order
+        rows = torch.arange(N, device=mask.device) if order is None else order
         return torch.cat([mask[t].index_select(0, rows[:b]) for t, b in enumerate(sizes)])
+
+
+class _Batch(NamedTuple):
+    """How forward's input lays out its sequences: what given masks are read against."""
+
+    L: int  # steps (the longest sequence)
+    N: int  # sequences
+    sizes: list[int]  # rows that move at each step (batch_sizes)
+    order: Tensor | None  # packed rows' sequences in the batch's order (sorted_indices)
+    unbatched: bool
+
+    @classmethod
+    def of(cls, input, batch_first: bool) -> "_Batch":
+        if isinstance(input, PackedSequence):
+            sizes = input.batch_sizes.tolist()
+            return cls(len(sizes), sizes[0], sizes, input.sorted_indices, False)
+        unbatched = input.dim() == 2
+        L = input.shape[1 if batch_first and not unbatched else 0]
+        N = 1 if unbatched else input.shape[0 if batch_first else 1]
+        return cls(L, N, [N] * L, None, unbatched)
 
 
 class VariationalLSTM(_MaskedVariant):

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from torch.nn.utils.rnn import pack_padded_sequence
 
 import scratch
-from compare.harness import run
+from compare.harness import run, scaled_error
 from scratch.declaration import Weights
 from scratch.function import run_layer
 from scratch.registry import CELLS
@@ -107,10 +107,13 @@ def test_second_order(name):
 
 
 def assert_close(ours: dict, ref: dict, tol: float = TOL) -> None:
+    """Every tensor within tol in the contract's scaled error, max |ours − ref| / max(1, max |ref|):
+    absolute for small tensors, relative for large ones (a weight gradient summed over steps)."""
     assert ours.keys() == ref.keys()
-    for key, r in ref.items():
-        err = (ours[key] - r).abs().max().item() if r.numel() else 0.0
-        assert torch.allclose(ours[key], r, rtol=tol, atol=tol), f"{key}: {err:.2e}"
+    errors = {key: scaled_error(ours[key], r) for key, r in ref.items()}
+    assert max(errors.values(), default=0.0) <= tol, {
+        k: f"{e:.1e}" for k, e in errors.items() if e > tol
+    }
 
 
 @st.composite
@@ -141,8 +144,13 @@ def test_bptt_modes_agree(drawn):
         module = build(name, 1, case.input_size, case.hidden_size, **rates, **config, bptt=bptt)
         module.train(case.train)
         results[bptt] = run(module, case)
-    assert_close(results["manual"], results["autograd"])
-    assert_close(results["readable"], results["autograd"])
+    # Layer norm over fewer than 4 units is ill-conditioned: two of them nearly equal make
+    # ρ = 1/√(σ² + ε) large, and nudging the input by one part in 1e15 moves this layer's
+    # gradients by parts in 1e13 (3 layers, H = 2). Two loops that round differently then
+    # differ by more than 1e-12 while both are right; there the contract's 1e-10 applies.
+    tol = 1e-10 if name == "LayerNormLSTM" and case.hidden_size < 4 else TOL
+    assert_close(results["manual"], results["autograd"], tol)
+    assert_close(results["readable"], results["autograd"], tol)
 
 
 # -- against the papers' equations ----------------------------------------------------------
