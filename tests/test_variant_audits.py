@@ -3,6 +3,8 @@ the peephole LSTM with zero peepholes and the dropout variants at rate 0 are tor
 Cho GRU is not torch.nn.GRU unless its reset gate is fully open, the layer-normalised LSTM
 carries the un-normalised c_t; and how the masks are drawn, replaced and given."""
 
+import io
+
 import pytest
 import torch
 from torch import nn
@@ -91,6 +93,25 @@ def test_own_parameters_start_neutral():
     assert all(peephole.state_dict()[n].eq(0).all() for n in own_names(peephole))
     for n in own_names(ln):
         assert ln.state_dict()[n].eq(0 if "bias" in n else 1).all(), n
+
+
+@pytest.mark.parametrize(
+    "name", ["LayerNormLSTM", "PeepholeLSTM", "ChoGRU", "VariationalLSTM", "ZoneoutLSTM"]
+)
+def test_flat_and_pickled_whole(name):
+    """Flat like torch.nn's layers, so torch.save(model) reloads with weights_only=True."""
+    cls = getattr(scratch, name)
+    model = variant(name, zoneout_h=0.3) if name == "ZoneoutLSTM" else variant(name)
+    assert list(model.children()) == []
+    buffer = io.BytesIO()
+    torch.save(model, buffer)
+    buffer.seek(0)
+    with torch.serialization.safe_globals([cls]):
+        loaded = torch.load(buffer, weights_only=True)
+    assert type(loaded) is cls and repr(loaded) == repr(model)
+    x = torch.randn(4, 2, 3, dtype=f64)
+    model.eval(), loaded.eval()
+    assert torch.equal(loaded(x)[0], model(x)[0])
 
 
 # -- where a variant is torch.nn.LSTM -------------------------------------------------------
