@@ -21,18 +21,21 @@ from scratch.layer_norm import EPS
 from scratch.steps import Steps
 
 
-def _normalise(z, z_hat, rstd) -> None:
+def _normalise(z, z_hat, rstd, work) -> None:
     """ẑ = (z − μ) ρ into z_hat (may be z) and ρ = 1/√(σ² + ε) into rstd, per row (N0), with
     layer_norm.py's operations, so that both loops round alike (var_mean, which would fuse two
-    of them, is many times slower at these sizes)."""
+    of them, is many times slower at these sizes). work: a warm buffer of z's size or
+    wider: a fresh (N, 4H) temporary per step costs several times the operation itself."""
     centred = torch.sub(z, z.mean(1, keepdim=True), out=z_hat)
-    torch.add(centred.pow(2).mean(1, keepdim=True), EPS, out=rstd).rsqrt_()
+    squares = torch.mul(centred, centred, out=work[: z.shape[0], : z.shape[1]])
+    torch.add(squares.mean(1, keepdim=True), EPS, out=rstd).rsqrt_()
     centred.mul_(rstd)
 
 
-def _normalise_backward(d_z_hat, z_hat, rstd):
+def _normalise_backward(d_z_hat, z_hat, rstd, work):
     """dL/dz from dL/dẑ, in place: ρ (d_ẑ − mean(d_ẑ) − ẑ ⊙ mean(d_ẑ ⊙ ẑ)) (N0)."""
-    mean_dz = (d_z_hat * z_hat).mean(1, keepdim=True)
+    product = torch.mul(d_z_hat, z_hat, out=work[: z_hat.shape[0], : z_hat.shape[1]])
+    mean_dz = product.mean(1, keepdim=True)
     d_z_hat.sub_(d_z_hat.mean(1, keepdim=True)).addcmul_(z_hat, mean_dz, value=-1)
     return d_z_hat.mul_(rstd)
 
@@ -50,6 +53,7 @@ def lnlstm_layer_forward(x_proj, state0, w, steps: Steps):
     Z_hh = torch.empty_like(x_proj)  # ẑ of h_{t−1} W_hhᵀ
     R_ih, R_hh, R_c = (x_proj.new_empty(T, 1) for _ in range(3))  # ρ of each LN
     C, Z_c, Y = (x_proj.new_empty(T, H) for _ in range(3))  # c_t, ẑ of c_t, h_t
+    work = x_proj.new_empty(c.shape[0], 4 * H)  # one step's temporary, reused
     spans = (0, 4), (0, 3), (0, 1), (1, 2), (2, 3), (3, 4)
     a, oif, o, i, f, g = steps.split_columns(gates, H, *spans)
     Z_ihs, Z_hhs, R_ihs, R_hhs, Cs, Z_cs, R_cs, Ys = map(
@@ -59,15 +63,15 @@ def lnlstm_layer_forward(x_proj, state0, w, steps: Steps):
     gain_c, bias_c = ln["ln_c_weight"], ln["ln_c_bias"]
     for t in steps.forward_order:
         c_prev = steps.rows(c, t)
-        _normalise(Z_ihs[t], Z_ihs[t], R_ihs[t])  # (N0) ẑ and ρ of x̂_t, in place
+        _normalise(Z_ihs[t], Z_ihs[t], R_ihs[t], work)  # (N0) ẑ and ρ of x̂_t, in place
         z = torch.mm(steps.rows(h, t), W_hh_t, out=Z_hhs[t])  # (N1) h_{t−1} W_hhᵀ
-        _normalise(z, z, R_hhs[t])  # (N0) its ẑ and ρ, in place
+        _normalise(z, z, R_hhs[t], work)  # (N0) its ẑ and ρ, in place
         # (N1) â_t = γ_ih ⊙ ẑ_ih + γ_hh ⊙ ẑ_hh + β_ih + β_hh + b_ih + b_hh
         torch.addcmul(shift, Z_ihs[t], gain_ih, out=a[t]).addcmul_(z, gain_hh)
         oif[t].sigmoid_()  # (N2) o_t, i_t, f_t
         g[t].tanh_()  # (N2) g_t
         torch.mul(f[t], c_prev, out=Cs[t]).addcmul_(i[t], g[t])  # (N3) c = f c_{t−1} + i g
-        _normalise(Cs[t], Z_cs[t], R_cs[t])  # (N4, N0) ẑ and ρ of c_t; c_t itself is carried
+        _normalise(Cs[t], Z_cs[t], R_cs[t], work)  # (N4, N0) ẑ and ρ of c_t; c_t itself is carried
         torch.addcmul(bias_c, Z_cs[t], gain_c, out=Ys[t]).tanh_().mul_(o[t])  # (N4) h_t
         h, c = steps.merge(Ys[t], h), steps.merge(Cs[t], c)
     return Y, (h, c), (gates, x_proj, R_ih, Z_hh, R_hh, C, Z_c, R_c, Y, *state0)
@@ -96,6 +100,7 @@ def lnlstm_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
     rec_h, rec_c = (None, None) if record is None else map(steps.split, (record["h"], record["c"]))
     d_h0, (d_h_n, d_c_next) = torch.zeros_like(h0), d_state_n
     buffers = (torch.empty_like(h0), torch.empty_like(h0))  # for steps.carry
+    work = h0.new_empty(h0.shape[0], 4 * H)  # one step's temporary, reused
     d_h = steps.first_grad(d_Ys, d_h_n)  # dL/dh_t: from the output at t and from t+1
     for k, t in enumerate(steps.backward_order):
         b = d_h.shape[0]
@@ -103,7 +108,7 @@ def lnlstm_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
         d_n = d_h_d_ns[t].mul_(d_h)  # (N4) dL/dLN_c(c_t)
         s_c.addcmul_(d_n, Z_cs[t])  # (N4) ∂LN_c/∂γ_c = ẑ_c
         s_bc.add_(d_n)  # (N4) ∂LN_c/∂β_c = 1
-        d_c = _normalise_backward(d_n.mul_(gain_c), Z_cs[t], R_cs[t])  # (N0) ∂ẑ_c/∂c_t
+        d_c = _normalise_backward(d_n.mul_(gain_c), Z_cs[t], R_cs[t], work)  # (N0) ∂ẑ_c/∂c_t
         d_c.add_(steps.rows(d_c_next, t))  # (N4) the output's path joins the carried one
         if rec_h is not None:
             rec_h[t].copy_(d_h)
@@ -115,8 +120,8 @@ def lnlstm_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
         s_hh.addcmul_(d_a, Z_hhs[t])  # (N1) ∂â/∂γ_hh = ẑ_hh
         s_b.add_(d_a)  # (N1) ∂â/∂β = ∂â/∂b = 1
         d_z = torch.mul(d_a, gain_hh, out=D_hhs[t])  # (N1) ∂â/∂ẑ_hh = γ_hh
-        _normalise_backward(d_z, Z_hhs[t], R_hhs[t])  # (N0) dL/d(h_{t−1} W_hhᵀ)
-        _normalise_backward(d_a.mul_(gain_ih), Z_ihs[t], R_ihs[t])  # (N1, N0) dL/dx̂_t
+        _normalise_backward(d_z, Z_hhs[t], R_hhs[t], work)  # (N0) dL/d(h_{t−1} W_hhᵀ)
+        _normalise_backward(d_a.mul_(gain_ih), Z_ihs[t], R_ihs[t], work)  # (N1, N0) dL/dx̂_t
         d_h = steps.carry(t, d_z, w.W_hh, d_Ys, d_h_n, d_h0, out=buffers[k % 2])  # (N1)
         d_c_next = steps.merge(d_c_prevs[t], d_c_next)
     d_gain_ih, d_gain_hh, d_bias, d_gain_c, d_bias_c = (s.sum(0) for s in sums)
