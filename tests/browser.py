@@ -12,6 +12,7 @@ import json
 import os
 import select
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -46,6 +47,7 @@ class Page:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group, so that one kill ends its helpers
         )
         os.close(to_browser)
         os.close(from_browser)
@@ -65,10 +67,16 @@ class Page:
         return self
 
     def __exit__(self, *exc) -> None:
-        self._process.kill()
-        self._process.wait()
-        os.close(self._to_browser)
-        os.close(self._from_browser)
+        """Close the browser; if it has not gone in 10 s, kill it and its helper processes."""
+        try:
+            self._send("Browser.close", {}, None)
+            self._process.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            os.killpg(self._process.pid, signal.SIGKILL)
+            self._process.wait()
+        finally:
+            os.close(self._to_browser)
+            os.close(self._from_browser)
 
     def _send(self, method: str, params: dict, session: str | None) -> int:
         self._next_id += 1
