@@ -4,7 +4,8 @@ Each step writes r_t, z_t, n_t over its own rows of x̂, which it no longer need
 which the backward needs. The update h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1} is one call as
 n_t + z_t ⊙ (h_{t−1} − n_t), which is torch.lerp(n_t, h_{t−1}, z_t).
 
-The backward computes the derivative factors once for all steps (docs/performance.md):
+The backward computes the derivative factors a block of steps at a time, just before BPTT
+reaches them (steps.blocks; docs/performance.md):
     ∂h_t/∂a_n = (1 − z_t) ⊙ (1 − n_t²)          ∂h_t/∂a_z = (h_{t−1} − n_t) ⊙ z_t(1 − z_t)
     ∂a_n/∂a_r = ĥ_n ⊙ r_t(1 − r_t)
 and a backward step is the chain rule of gru_step_backward with those factors in hand:
@@ -50,27 +51,39 @@ def gru_layer_forward(x_proj, state0, w, steps: Steps):
     return Y, (h,), (x_proj, h_proj_n, Y, state0[0])
 
 
-def gru_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
-    """BPTT with the factors in hand. Returns dL/dx̂ (one column block), (dL/dh_0,), and dL/dW_hh
-    and dL/db_hh (through ĥ_t)."""
-    rzn, h_proj_n, Y, h0 = saved
-    H = h_proj_n.shape[1]
+def gru_factors(rzn, h_proj_n, Y, h0, steps: Steps, out):
+    """The derivative factors of the module docstring, in the columns [d_ĥ_n, d_a_r, d_a_z,
+    d_a_n] of `out` (T_total, 4H), where each step then overwrites them with its gradient;
+    h_{t−1} is the previous row of Y (or h_0)."""
     r, z, n = rzn.chunk(3, dim=1)
-    # The factors, in the columns where each step then overwrites them with its gradient.
-    D = rzn.new_empty(rzn.shape[0], 4 * H)  # [d_ĥ_n, d_a_r, d_a_z, d_a_n]          (T_total, 4H)
-    d_hn, d_ar, d_az, d_an = D.chunk(4, dim=1)
+    d_hn, d_ar, d_az, d_an = out.chunk(4, dim=1)
     torch.sub(1, r, out=d_ar).mul_(r).mul_(h_proj_n)  # ∂a_n/∂a_r = ĥ_n ⊙ r(1 − r)
     steps.previous_into(d_az, Y, h0).sub_(n).mul_(z)  # (h_{t−1} − n) ⊙ z, then
     d_az.addcmul_(d_az, z, value=-1)  # ⊙ (1 − z): ∂h/∂a_z = (h_{t−1} − n) ⊙ z(1 − z)
     torch.mul(n, n, out=d_an).neg_().add_(1)  # 1 − n², then
     d_an.addcmul_(d_an, z, value=-1)  # ⊙ (1 − z): ∂h/∂a_n = (1 − z) ⊙ (1 − n²)
     d_hn.copy_(r)  # ∂a_n/∂ĥ_n = r_t; each step multiplies in its d_a_n
+
+
+def gru_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
+    """BPTT with the factors in hand. Returns dL/dx̂ (one column block), (dL/dh_0,), and dL/dW_hh
+    and dL/db_hh (through ĥ_t)."""
+    rzn, h_proj_n, Y, h0 = saved
+    H = h_proj_n.shape[1]
+    # [d_ĥ_n, d_a_r, d_a_z, d_a_n]: first the factors, a block of steps at a time just before
+    # BPTT reaches them (still in cache when the steps use them); then each step overwrites
+    # them with its gradients.                                                   (T_total, 4H)
+    D = rzn.new_empty(rzn.shape[0], 4 * H)
     d_hn, d_ar, d_az, d_an, d_hp = steps.split_columns(D, H, (0, 1), (1, 2), (2, 3), (3, 4), (0, 3))
     W_hh_nrz = _nrz(w.W_hh)  # W_hh's rows n, r, z, as d_ĥ_t's columns
-    z_s, d_Ys = steps.split(z), steps.split(d_Y)
+    z_s, d_Ys = steps.split(rzn[:, H : 2 * H]), steps.split(d_Y)
     recorded = steps.recorded(record, "h")
     d_h, d_h0, buffers = steps.begin_backward(d_Ys, d_state_n[0], h0)  # d_h: dL/dh_t
+    blocks = steps.blocks(9 * H)  # the factors read 3H + H + H columns, write 4H
     for k, t in enumerate(steps.backward_order):
+        if t in blocks:  # the first step of a block that BPTT visits: the block's factors
+            b, r = blocks[t], blocks[t].rows
+            gru_factors(rzn[r], h_proj_n[r], Y[r], b.entry(Y, h0), b.own, out=D[r])
         if recorded is not None:
             recorded[t].copy_(d_h)
         d_a_n = d_an[t].mul_(d_h)  # d_a_n = d_h ⊙ ∂h/∂a_n
