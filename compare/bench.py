@@ -76,14 +76,11 @@ MEMORY_SIZE = "medium"
 
 
 @dataclass
-class ImplResult:
-    """One implementation at one cell and size."""
+class Timed:
+    """What was timed at one cell and size, repetition by repetition."""
 
     times_ms: list[float]  # one per repetition, in repetition order
     ratios: list[float]  # time / torch.nn's time in the same repetition
-    peak_mib: float  # peak memory above the baseline, MiB
-    output_error: float  # scaled error of the output against torch.nn's (a sanity check)
-    bound_ratios: list[float] = field(default_factory=list)  # time / the GEMM bound's, per rep
 
     @property
     def median_ms(self) -> float:
@@ -101,30 +98,25 @@ class ImplResult:
     def ratio(self) -> float:
         return statistics.median(self.ratios)
 
+
+@dataclass
+class ImplResult(Timed):
+    """One implementation at one cell and size."""
+
+    peak_mib: float = 0.0  # peak memory above the baseline, MiB
+    output_error: float = 0.0  # scaled error of the output against torch.nn's (a sanity check)
+    bound_ratios: list[float] = field(default_factory=list)  # time / the GEMM bound's, per rep
+
     @property
     def bound_ratio(self) -> float:
         return statistics.median(self.bound_ratios)
 
 
 @dataclass
-class BoundResult:
-    """The GEMM bound at one cell and size: its products, and its times."""
+class BoundResult(Timed):
+    """The GEMM bound at one cell and size: its times, and the products it made."""
 
-    products: list[Product]
-    times_ms: list[float]  # one per repetition, in repetition order
-    ratios: list[float]  # time / torch.nn's time in the same repetition
-
-    @property
-    def median_ms(self) -> float:
-        return statistics.median(self.times_ms)
-
-    @property
-    def iqr_ms(self) -> tuple[float, float]:
-        return ImplResult(self.times_ms, [], 0.0, 0.0).iqr_ms
-
-    @property
-    def ratio(self) -> float:
-        return statistics.median(self.ratios)
+    products: list[Product] = field(default_factory=list)
 
     @property
     def gflop(self) -> float:
@@ -170,22 +162,13 @@ class BenchResult:
         return None if self.size != MEMORY_SIZE else self.memory_ratio <= MEMORY_TARGET
 
     def as_dict(self) -> dict:
-        impls = {
-            name: asdict(r)
-            | {
-                "median_ms": r.median_ms,
-                "iqr_ms": r.iqr_ms,
-                "ratio": r.ratio,
-                "bound_ratio": r.bound_ratio,
-            }
-            for name, r in self.impls.items()
-        }
-        bound = asdict(self.bound) | {
-            "median_ms": self.bound.median_ms,
-            "iqr_ms": self.bound.iqr_ms,
-            "ratio": self.bound.ratio,
-            "gflop": self.bound.gflop,
-        }
+        def summary(r, **more) -> dict:
+            return (
+                asdict(r) | {"median_ms": r.median_ms, "iqr_ms": r.iqr_ms, "ratio": r.ratio} | more
+            )
+
+        impls = {n: summary(r, bound_ratio=r.bound_ratio) for n, r in self.impls.items()}
+        bound = summary(self.bound, gflop=self.bound.gflop)
         return {
             "cell": self.cell,
             "size": self.size,
@@ -301,7 +284,7 @@ def bench_one(
         results[name] = ImplResult(
             times[name], per_rep(name, REFERENCE), peak, error, per_rep(name, BOUND)
         )
-    bound_result = BoundResult(bound.products, times[BOUND], per_rep(BOUND, REFERENCE))
+    bound_result = BoundResult(times[BOUND], per_rep(BOUND, REFERENCE), bound.products)
     label = size if packing is None else f"{size} packed {packing}"
     return BenchResult(cell, label, dims, results, torch.get_num_threads(), bound_result)
 

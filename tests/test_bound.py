@@ -11,6 +11,7 @@ from torch.profiler import profile
 import scratch
 from compare import bench, tables
 from compare.bound import Bound, calls, plan
+from compare.split import KINDS, kind_of, layer_runs, split
 
 PRODUCTS = ("aten::mm", "aten::addmm", "aten::addmm_")
 LAYERS = {"lstm": ("LSTM", 4), "gru": ("GRU", 3), "rnn_tanh": ("RNN", 1)}
@@ -75,3 +76,15 @@ def test_the_benchmark_times_the_bound_beside_each_implementation():
     rows = tables.bench_rows([result])
     assert [row[2] for row in rows] == [*bench.IMPLS, bench.BOUND]
     assert result.as_dict()["bound"]["gflop"] == result.bound.gflop
+
+
+def test_the_profile_split_counts_the_layers_calls_by_kind():
+    """compare.split sorts a fwd+bwd's ops into kinds: the fast loop's products are the plan's
+    (2 per step, 5 around the loop), and the four kinds add up to the wall time."""
+    assert kind_of("aten::addmm_") == "products" and kind_of("aten::copy_") == "copies"
+    assert kind_of("aten::sigmoid_") == "elementwise" and kind_of("aten::split") is None
+    T = 6
+    runs = layer_runs("lstm", bench.Size(T, 3, 2, 4))
+    s = split(runs["scratch manual"], T, "scratch manual", repeats=1)
+    assert s.calls_per_step["products"] == pytest.approx((2 * T + 5) / T)
+    assert sum(s.us_per_step[k] for k in KINDS) * T / 1e3 >= s.wall_ms * (1 - 1e-9)
