@@ -111,8 +111,8 @@ def bench_bars(results: list[BenchResult], path: Path, memory: bool) -> None:
             if name != "scratch manual":
                 continue
             for x, r, top in zip(xs, subset, tops, strict=True):
-                if not memory:  # the GEMM bound across the group of bars
-                    left, right = x - width * 1.5, x + width * 1.5
+                if not memory:  # the GEMM bound across the group of bars (x: its first)
+                    left, right = x - width / 2, x + width * (len(BENCH_IMPLS) - 0.5)
                     ax.hlines(r.bound.median_ms, left, right, color="tab:red", linestyle="--")
                 level = _target_level(r, memory)
                 if level is not None:

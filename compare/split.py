@@ -25,7 +25,9 @@ from torch.profiler import profile
 from compare.bench import PACKED_SIZES, SIZES, Size, forward_backward
 from compare.harness import Case, build_pair, make_inputs
 
-PRODUCTS = {"aten::mm", "aten::addmm", "aten::addmm_", "aten::bmm", "aten::mkldnn_rnn_layer"}
+# torch.nn.LSTM's oneDNN kernels do the products and the gates in one call each way: products.
+FUSED = {"aten::mkldnn_rnn_layer", "aten::mkldnn_rnn_layer_backward"}
+PRODUCTS = {"aten::mm", "aten::addmm", "aten::addmm_", "aten::bmm"} | FUSED
 COPIES = {
     "aten::copy_", "aten::cat", "aten::clone", "aten::stack", "aten::index_select",
     "aten::index", "aten::fill_", "aten::zero_", "aten::_pack_padded_sequence",
