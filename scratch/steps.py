@@ -111,14 +111,11 @@ class Steps:
         offsets = [0]
         for b in self.sizes:
             offsets.append(offsets[-1] + b)
-        runs, start = [], 0
-        for t in range(len(self.sizes) + 1):
-            if t == len(self.sizes) or (
-                t > start and (offsets[t + 1] - offsets[start]) * width > BLOCK_ELEMENTS
-            ):
-                if t > start:
-                    runs.append((start, t))
-                start = t
+        runs, lo = [], 0
+        for t in range(1, len(self.sizes) + 1):  # end the run [lo, t) here, or take in step t
+            if t == len(self.sizes) or (offsets[t + 1] - offsets[lo]) * width > BLOCK_ELEMENTS:
+                runs.append((lo, t))
+                lo = t
         blocks = (Block(self, lo, hi, offsets[lo], offsets[hi]) for lo, hi in runs)
         return {b.first: b for b in blocks}
 

@@ -72,6 +72,7 @@ def test_a_packed_benchmark_runs_sorted_and_unsorted_lengths_and_says_so():
         (["--cells", "lstm,fancy"], "unknown cell 'fancy'"),
         (["bench", "--sizes", "12x-2x3x4"], "must be positive"),
         (["bench", "--repeats", "0"], "must be ≥ 1"),
+        (["bench", "--packed", "--sizes", "12x2x3x4x13"], "min_L must be ≤ L"),
         (["equiv", "--dtypes", "float16"], "unknown dtype"),
     ],
 )
