@@ -45,7 +45,8 @@ sections (all three when none is named):
           the CUDA rows: scratch and torch.nn (cuDNN) on it, each against a float64 CPU
           oracle (without one: "no CUDA device")
   bench   forward+backward time (median, IQR, ratio to torch.nn) and peak memory of scratch
-          (manual BPTT), scratch (autograd) and torch.nn for the LSTM, GRU and tanh RNN
+          (manual BPTT), scratch (autograd) and torch.nn for the LSTM, GRU and tanh RNN,
+          beside the GEMM bound: the same matrix products alone (time ÷ bound per row)
   tasks   each registered task's small model trained on scratch and on reference from one
           seed: the largest step-by-step loss difference, which must stay ≤ 1e-4
 
