@@ -30,6 +30,7 @@ from tasks.files import reason
 
 SECTIONS = ("equiv", "bench", "tasks")
 DEFAULT_SIZES = {False: "tiny,medium", True: "tiny"}  # by --quick
+DEFAULT_PACKED_SIZES = {False: "text64,text256", True: "text64"}  # by --quick, with --packed
 DEFAULT_REPEATS = {False: 7, True: 3}
 DEFAULT_STEPS = {False: 50, True: 5}
 
@@ -44,7 +45,8 @@ sections (all three when none is named):
           the CUDA rows: scratch and torch.nn (cuDNN) on it, each against a float64 CPU
           oracle (without one: "no CUDA device")
   bench   forward+backward time (median, IQR, ratio to torch.nn) and peak memory of scratch
-          (manual BPTT), scratch (autograd) and torch.nn for the LSTM, GRU and tanh RNN
+          (manual BPTT), scratch (autograd) and torch.nn for the LSTM, GRU and tanh RNN,
+          beside the GEMM bound: the same matrix products alone (time ÷ bound per row)
   tasks   each registered task's small model trained on scratch and on reference from one
           seed: the largest step-by-step loss difference, which must stay ≤ 1e-4
 
@@ -58,7 +60,8 @@ examples:
   python -m compare --quick               a complete run in well under 30 s
   python -m compare equiv --random 300 --dtypes float64
   python -m compare bench --sizes tiny,medium,large --repeats 9 --cells lstm
-  python -m compare bench --packed --sizes 170x64x32x128 --cells gru"""
+  python -m compare bench --packed --cells gru       batch 64 and 256, T 170, lengths 40…170
+  python -m compare bench --packed --sizes 170x64x32x128x40"""
 
 
 def comma_list(choices: tuple[str, ...], what: str) -> Callable[[str], list[str]]:
@@ -79,22 +82,26 @@ def comma_list(choices: tuple[str, ...], what: str) -> Callable[[str], list[str]
 
 
 def sizes_list(text: str) -> dict[str, bench.Size]:
-    """An argparse type: benchmark sizes by name (tiny, medium, large) or as LxNxH_inxH."""
+    """An argparse type: benchmark sizes by name (tiny, medium, large, text64, text256) or as
+    LxNxH_inxH, or LxNxH_inxHxmin_L (the shortest length of a packed batch)."""
+    named = bench.SIZES | bench.PACKED_SIZES
     sizes = {}
     for name in (n.strip() for n in text.split(",") if n.strip()):
-        if name in bench.SIZES:
-            sizes[name] = bench.SIZES[name]
+        if name in named:
+            sizes[name] = named[name]
             continue
         try:
             dims = [int(part) for part in name.split("x")]
         except ValueError:
             dims = []
-        if len(dims) != 4:
+        if len(dims) not in (4, 5):
             raise argparse.ArgumentTypeError(
-                f"unknown size {name!r} (choose from {', '.join(bench.SIZES)}, or LxNxH_inxH)"
+                f"unknown size {name!r} (choose from {', '.join(named)}, or LxNxH_inxH[xmin_L])"
             )
         if min(dims) <= 0:
             raise argparse.ArgumentTypeError(f"size {name!r}: every dimension must be positive")
+        if len(dims) == 5 and dims[4] > dims[0]:
+            raise argparse.ArgumentTypeError(f"size {name!r}: min_L must be ≤ L")
         sizes[name] = bench.Size(*dims)
     if not sizes:
         raise argparse.ArgumentTypeError("no size given")
@@ -186,7 +193,12 @@ def add_options(parser: argparse.ArgumentParser, sections: tuple[str, ...], top:
             default=default(None),
             help="sizes, comma-separated: "
             + ", ".join(f"{n} ({s.L}x{s.N}x{s.H_in}x{s.H})" for n, s in bench.SIZES.items())
-            + f", or LxNxH_inxH (default: {DEFAULT_SIZES[False]})",
+            + ", "
+            + ", ".join(
+                f"{n} ({s.L}x{s.N}x{s.H_in}x{s.H}x{s.min_L})" for n, s in bench.PACKED_SIZES.items()
+            )
+            + f", or LxNxH_inxH[xmin_L] (default: {DEFAULT_SIZES[False]}; with --packed: "
+            + f"{DEFAULT_PACKED_SIZES[False]})",
         )
         group.add_argument(
             "--repeats",
@@ -199,8 +211,9 @@ def add_options(parser: argparse.ArgumentParser, sections: tuple[str, ...], top:
             "--packed",
             action="store_true",
             default=default(False),
-            help="pack each batch, lengths drawn from 1…L and left unsorted: the path of "
-            "variable-length batches (torch.nn's packed backward is slow on CPU)",
+            help="pack each batch, lengths drawn from min_L…L, once sorted and once unsorted "
+            "(enforce_sorted True, False): the path of variable-length batches (torch.nn's "
+            "packed backward is slow on CPU)",
         )
         group.add_argument(
             "--threads",
@@ -331,7 +344,8 @@ def run_sections(args: argparse.Namespace, argv: list[str] | None) -> Results:
         meta["seconds"]["equiv"] = time.perf_counter() - started
     if "bench" in sections:
         start = time.perf_counter()
-        sizes = args.sizes or sizes_list(DEFAULT_SIZES[args.quick])
+        defaults = DEFAULT_PACKED_SIZES if args.packed else DEFAULT_SIZES
+        sizes = args.sizes or sizes_list(defaults[args.quick])
         repeats = args.repeats or DEFAULT_REPEATS[args.quick]
         bench_cells = [c for c in bench.BENCH_CELLS if c in cells]
         results.bench = bench.run_bench(

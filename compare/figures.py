@@ -111,12 +111,16 @@ def bench_bars(results: list[BenchResult], path: Path, memory: bool) -> None:
             if name != "scratch manual":
                 continue
             for x, r, top in zip(xs, subset, tops, strict=True):
+                if not memory:  # the GEMM bound across the group of bars (x: its first)
+                    left, right = x - width / 2, x + width * (len(BENCH_IMPLS) - 0.5)
+                    ax.hlines(r.bound.median_ms, left, right, color="tab:red", linestyle="--")
                 level = _target_level(r, memory)
                 if level is not None:
                     ax.hlines(level, x - width / 2, x + width / 2, color="black", linewidth=2)
                 ratio = r.memory_ratio if memory else r.impls[name].ratio
+                bound = "" if memory else f"\n{r.impls[name].bound_ratio:.2f}÷b"
                 ax.annotate(
-                    f"×{ratio:.2f}",
+                    f"×{ratio:.2f}{bound}",
                     (x, max(top, level or 0)),
                     xytext=(0, 2),
                     textcoords="offset points",
@@ -131,8 +135,10 @@ def bench_bars(results: list[BenchResult], path: Path, memory: bool) -> None:
         ax.margins(y=0.12)
     axes[0][0].legend(fontsize=8)
     what = "Peak memory" if memory else "Forward + backward time"
+    bound = "" if memory else "; red dashes: GEMM bound (÷b: scratch manual / bound)"
     fig.suptitle(
-        f"{what}, float32, CPU\n×: scratch manual / torch.nn; black dash: its target", fontsize=10
+        f"{what}, float32, CPU\n×: scratch manual / torch.nn; black dash: its target{bound}",
+        fontsize=10,
     )
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -1,8 +1,8 @@
 """The tables of a compare run: each section becomes rows of strings, rendered as aligned text
 for the terminal (``terminal``) or as markdown for report.md (``md_table``)."""
 
+from compare.bench import BOUND, REFERENCE, BenchResult
 from compare.bench import IMPLS as BENCH_IMPLS
-from compare.bench import REFERENCE, BenchResult
 from compare.cuda import NO_DEVICE, PAIRS, CudaRow
 from compare.equiv import KINDS, EquivRow
 from compare.harness import TOLERANCES
@@ -112,6 +112,8 @@ BENCH_HEADERS = [
     "IQR ms",
     "ratio",
     "target",
+    "÷ bound",
+    "bound target",
     "peak MiB",
     "mem ratio",
     "targets",
@@ -123,7 +125,8 @@ def _verdict(met: bool | None, what: str) -> str:
 
 
 def bench_rows(results: list[BenchResult]) -> list[list[str]]:
-    """Three rows per cell and size; targets (time ratio, memory ratio) on the scratch manual row."""
+    """Four rows per cell and size, the three implementations and the GEMM bound; ratio: time
+    / torch.nn's, ÷ bound: time / the bound's; targets on the scratch manual row."""
     table = []
     for res in results:
         ref_peak = res.impls[REFERENCE].peak_mib
@@ -132,7 +135,12 @@ def bench_rows(results: list[BenchResult]) -> list[list[str]]:
             q1, q3 = r.iqr_ms
             manual = name == "scratch manual"
             target = res.time_target if manual else None
-            verdicts = [_verdict(res.time_met, "time"), _verdict(res.memory_met, "memory")]
+            bound_target = res.bound_target if manual else None
+            verdicts = [
+                _verdict(res.time_met, "time"),
+                _verdict(res.bound_met, "bound"),
+                _verdict(res.memory_met, "memory"),
+            ]
             table.append(
                 [
                     res.cell if manual else "",
@@ -142,11 +150,18 @@ def bench_rows(results: list[BenchResult]) -> list[list[str]]:
                     f"{q1:.1f}–{q3:.1f}",
                     f"{r.ratio:.3f}",
                     "" if target is None else f"≤{target:g}",
+                    f"{r.bound_ratio:.3f}",
+                    "" if bound_target is None else f"≤{bound_target:g}",
                     f"{r.peak_mib:.1f}",
                     f"{r.peak_mib / ref_peak:.2f}" if ref_peak > 0 else "–",
                     ", ".join(v for v in verdicts if v) if manual else "",
                 ]
             )
+        q1, q3 = res.bound.iqr_ms
+        table.append(
+            ["", "", BOUND, f"{res.bound.median_ms:.1f}", f"{q1:.1f}–{q3:.1f}"]
+            + [f"{res.bound.ratio:.3f}", "", "1", "", "", "", f"{res.bound.gflop:.2f} GFLOP"]
+        )
     return table
 
 
@@ -221,7 +236,11 @@ def terminal(results: Results) -> str:
             parts += ["", cuda_setup(results), text_table(CUDA_HEADERS, cuda_rows(results.cuda))]
         parts += cuda_lines(results)
     if results.bench is not None:
-        parts += ["", f"BENCHMARK ({bench_setup(results)}; ratio = time / torch.nn)"]
+        parts += [
+            "",
+            f"BENCHMARK ({bench_setup(results)}; ratio = time / torch.nn; "
+            "÷ bound = time / the GEMM bound: the same matrix products alone)",
+        ]
         if results.bench:
             parts += [text_table(BENCH_HEADERS, bench_rows(results.bench), left=3)]
             parts += [note for note in [busy_note(results.meta)] if note]

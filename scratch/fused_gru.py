@@ -4,17 +4,21 @@ Each step writes r_t, z_t, n_t over its own rows of x̂, which it no longer need
 which the backward needs. The update h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1} is one call as
 n_t + z_t ⊙ (h_{t−1} − n_t), which is torch.lerp(n_t, h_{t−1}, z_t).
 
-The backward computes the derivative factors once for all steps (docs/performance.md):
+The backward computes the derivative factors a block of steps at a time, just before BPTT
+reaches them (steps.blocks; docs/performance.md):
     ∂h_t/∂a_n = (1 − z_t) ⊙ (1 − n_t²)          ∂h_t/∂a_z = (h_{t−1} − n_t) ⊙ z_t(1 − z_t)
     ∂a_n/∂a_r = ĥ_n ⊙ r_t(1 − r_t)
 and a backward step is the chain rule of gru_step_backward with those factors in hand:
     d_a_n = d_h_t ⊙ ∂h_t/∂a_n     d_a_z = d_h_t ⊙ ∂h_t/∂a_z     d_a_r = d_a_n ⊙ ∂a_n/∂a_r
     d_ĥ_t = [d_a_r, d_a_z, d_a_n ⊙ r_t]          d_h_{t−1} = d_h_t ⊙ z_t + d_ĥ_t W_hh
-One buffer holds [d_a_r, d_a_z, d_ĥ_n, d_a_n] per row: its first three blocks are d_ĥ_t, whole,
-for the one recurrent product per step; blocks 1, 2 and 4 are d_x̂_t.
+One buffer holds [d_ĥ_n, d_a_r, d_a_z, d_a_n] per row: its last three blocks are d_x̂_t in the
+gate order r, z, n, whole, for one input-gradient product after the loop; its first three are
+d_ĥ_t in the order n, r, z, whole, for one recurrent product per step, against W_hh's rows
+taken in that order (a copy of W_hh per call: 3H × H, against the T_total × 3H it spares).
 """
 
 import torch
+from torch import Tensor
 
 from scratch.steps import Steps
 
@@ -47,26 +51,39 @@ def gru_layer_forward(x_proj, state0, w, steps: Steps):
     return Y, (h,), (x_proj, h_proj_n, Y, state0[0])
 
 
-def gru_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
-    """BPTT with the factors in hand. Returns dL/dx̂ as column blocks, (dL/dh_0,), and dL/dW_hh
-    and dL/db_hh (through ĥ_t)."""
-    rzn, h_proj_n, Y, h0 = saved
-    H = h_proj_n.shape[1]
+def gru_factors(rzn, h_proj_n, Y, h0, steps: Steps, out):
+    """The derivative factors of the module docstring, in the columns [d_ĥ_n, d_a_r, d_a_z,
+    d_a_n] of `out` (T_total, 4H), where each step then overwrites them with its gradient;
+    h_{t−1} is the previous row of Y (or h_0)."""
     r, z, n = rzn.chunk(3, dim=1)
-    # The factors, in the columns where each step then overwrites them with its gradient.
-    D = rzn.new_empty(rzn.shape[0], 4 * H)  # [d_a_r, d_a_z, d_ĥ_n, d_a_n]          (T_total, 4H)
-    d_ar, d_az, d_hn, d_an = D.chunk(4, dim=1)
+    d_hn, d_ar, d_az, d_an = out.chunk(4, dim=1)
     torch.sub(1, r, out=d_ar).mul_(r).mul_(h_proj_n)  # ∂a_n/∂a_r = ĥ_n ⊙ r(1 − r)
     steps.previous_into(d_az, Y, h0).sub_(n).mul_(z)  # (h_{t−1} − n) ⊙ z, then
     d_az.addcmul_(d_az, z, value=-1)  # ⊙ (1 − z): ∂h/∂a_z = (h_{t−1} − n) ⊙ z(1 − z)
     torch.mul(n, n, out=d_an).neg_().add_(1)  # 1 − n², then
     d_an.addcmul_(d_an, z, value=-1)  # ⊙ (1 − z): ∂h/∂a_n = (1 − z) ⊙ (1 − n²)
     d_hn.copy_(r)  # ∂a_n/∂ĥ_n = r_t; each step multiplies in its d_a_n
-    d_ar, d_az, d_hn, d_an, d_hp = steps.split_columns(D, H, (0, 1), (1, 2), (2, 3), (3, 4), (0, 3))
-    z_s, d_Ys = steps.split(z), steps.split(d_Y)
+
+
+def gru_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
+    """BPTT with the factors in hand. Returns dL/dx̂ (one column block), (dL/dh_0,), and dL/dW_hh
+    and dL/db_hh (through ĥ_t)."""
+    rzn, h_proj_n, Y, h0 = saved
+    H = h_proj_n.shape[1]
+    # [d_ĥ_n, d_a_r, d_a_z, d_a_n]: first the factors, a block of steps at a time just before
+    # BPTT reaches them (still in cache when the steps use them); then each step overwrites
+    # them with its gradients.                                                   (T_total, 4H)
+    D = rzn.new_empty(rzn.shape[0], 4 * H)
+    d_hn, d_ar, d_az, d_an, d_hp = steps.split_columns(D, H, (0, 1), (1, 2), (2, 3), (3, 4), (0, 3))
+    W_hh_nrz = _nrz(w.W_hh)  # W_hh's rows n, r, z, as d_ĥ_t's columns
+    z_s, d_Ys = steps.split(rzn[:, H : 2 * H]), steps.split(d_Y)
     recorded = steps.recorded(record, "h")
     d_h, d_h0, buffers = steps.begin_backward(d_Ys, d_state_n[0], h0)  # d_h: dL/dh_t
+    blocks = steps.blocks(9 * H)  # the factors read 3H + H + H columns, write 4H
     for k, t in enumerate(steps.backward_order):
+        if t in blocks:  # the first step of a block that BPTT visits: the block's factors
+            b, r = blocks[t], blocks[t].rows
+            gru_factors(rzn[r], h_proj_n[r], Y[r], b.entry(Y, h0), b.own, out=D[r])
         if recorded is not None:
             recorded[t].copy_(d_h)
         d_a_n = d_an[t].mul_(d_h)  # d_a_n = d_h ⊙ ∂h/∂a_n
@@ -75,9 +92,21 @@ def gru_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
         d_hn[t].mul_(d_a_n)  # d_ĥ_n = d_a_n ⊙ r_t
         # d_h_{t−1} = d_h ⊙ z_t + d_ĥ_t W_hh
         direct = ((d_h, z_s[t]),)
-        d_h = steps.carry(t, d_hp[t], w.W_hh, d_Ys, d_state_n[0], d_h0, direct, buffers[k % 2])
-    d_H = D[:, : 3 * H]  # d_ĥ_t of every step
-    d_weights = {"weight_hh": steps.previous_product(d_H, Y, h0)}  # (G1) Σ_t d_ĥ_tᵀ h_{t−1}
+        d_h = steps.carry(t, d_hp[t], W_hh_nrz, d_Ys, d_state_n[0], d_h0, direct, buffers[k % 2])
+    d_H = D[:, : 3 * H]  # d_ĥ_t of every step, columns n, r, z
+    d_weights = {"weight_hh": _rzn(steps.previous_product(d_H, Y, h0))}  # (G1) Σ d_ĥ_tᵀ h_{t−1}
     if w.b_hh is not None:
-        d_weights["bias_hh"] = d_H.sum(0)  # (G1) Σ_t d_ĥ_t
-    return (D[:, : 2 * H], D[:, 3 * H :]), (d_h0,), d_weights
+        d_weights["bias_hh"] = _rzn(d_H.sum(0))  # (G1) Σ_t d_ĥ_t
+    return (D[:, H:],), (d_h0,), d_weights
+
+
+def _nrz(rzn: Tensor) -> Tensor:
+    """Gate blocks r, z, n (rows) taken as n, r, z."""
+    H = rzn.shape[0] // 3
+    return torch.cat([rzn[2 * H :], rzn[: 2 * H]])
+
+
+def _rzn(nrz: Tensor) -> Tensor:
+    """Gate blocks n, r, z (rows) back to r, z, n."""
+    H = nrz.shape[0] // 3
+    return torch.cat([nrz[H:], nrz[:H]])

@@ -4,7 +4,8 @@ What changes is where the work is done, not the math (docs/performance.md):
 - every step writes into buffers allocated once for all steps, with out= and in-place ops;
 - the gates are stored in the order o, i, f, g (unroll.py permutes the weights' rows to match,
   and the gradients' rows back), so the three sigmoids are one call and g's tanh another;
-- the derivative factors are computed once, for all steps, at the start of the backward loop:
+- the derivative factors are computed in bulk, a block of steps at a time just before BPTT
+  reaches them, so that they are still in cache when the steps use them (steps.blocks):
       ∂m_t/∂a_o = tanh(c_t) ⊙ o_t(1 − o_t)               ∂c_t/∂a_i = g_t ⊙ i_t(1 − i_t)
       ∂c_t/∂a_f = c_{t−1} ⊙ f_t(1 − f_t)                 ∂c_t/∂a_g = i_t ⊙ (1 − g_t²)
       ∂c_t/∂c_{t−1} = f_t                                ∂m_t/∂c_t = o_t ⊙ (1 − tanh² c_t)
@@ -53,14 +54,15 @@ def lstm_layer_forward(x_proj, state0, w, steps: Steps, h_mask=None):
     return Y, (h, c), (gates, C, M, Y, *state0)
 
 
-def lstm_factors(gates, squashed, C, c0, steps: Steps):
+def lstm_factors(gates, squashed, C, c0, steps: Steps, out=None):
     """The derivative factors of all steps at once, laid out as the module docstring says, for
     m_t = o_t ⊙ tanh(squashed_t) and c_t from c_{t−1} = the previous row of C (or c_0). In the
     LSTM squashed is C itself; the variants squash LN_c(c_t) or c̃_t. Returns the factors
-    (T_total, 5H) and ∂m/∂squashed (T_total, H), both fresh: the saved tensors stay as they
-    are, so that a second backward over the same graph finds them unchanged."""
+    (T_total, 5H; written into `out` when given) and ∂m/∂squashed (T_total, H), both fresh:
+    the saved tensors stay as they are, so that a second backward over the same graph finds
+    them unchanged."""
     o, i, f, g = gates.chunk(4, dim=1)
-    factors = gates.new_empty(gates.shape[0], 5 * C.shape[1])  # (T_total, 5H)
+    factors = gates.new_empty(gates.shape[0], 5 * C.shape[1]) if out is None else out
     d_m_d_ao, d_c_d_ai, d_c_d_af, d_c_d_ag, d_c_d_cprev = factors.chunk(5, dim=1)
     tanh_C = torch.tanh(squashed)
     torch.sub(1, o, out=d_m_d_ao).mul_(o).mul_(tanh_C)  # ∂m/∂a_o = tanh(c) ⊙ o(1 − o)
@@ -78,18 +80,25 @@ def lstm_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record, h_mask=N
     dL/d(h_0, c_0), and dL/dW_hh (rows o, i, f, g) and dL/dW_hr. h_mask: as the forward's."""
     gates, C, M, Y, h0, c0 = saved
     W_hr = w.W_hr
-    # [d_a_o, d_a_i, d_a_f, d_a_g, d_c_{t−1}]: each step multiplies its factors in place (an
-    # in-place multiply costs less per call than one with out=).                  (T_total, 5H)
-    grads, d_m_d_c = lstm_factors(gates, C, C, c0, steps)
-    H = d_m_d_c.shape[1]
+    H = C.shape[1]
+    # [d_a_o, d_a_i, d_a_f, d_a_g, d_c_{t−1}]: first the factors, a block of steps at a time
+    # just before BPTT reaches them (still in cache when the steps use them); then each step
+    # multiplies its factors in place (an in-place multiply costs less per call than one with
+    # out=).                                                                       (T_total, 5H)
+    grads = gates.new_empty(gates.shape[0], 5 * H)
     o_grad, d_As, d_c_prevs = steps.split_columns(grads, H, (0, 1), (0, 4), (4, 5))
     c_grad = steps.split(grads[:, H:].view(-1, 4, H))  # i, f, g, c_{t−1} as (N, 4, H)
-    d_Ys, d_m_d_cs = steps.split(d_Y), steps.split(d_m_d_c)
+    d_Ys, d_m_d_cs = steps.split(d_Y), [None] * len(steps.sizes)
     rec_h, rec_c = steps.recorded(record, "h"), steps.recorded(record, "c")
     d_hs = [None] * len(d_Ys)
     d_h_n, d_c_next = d_state_n
     d_h, d_h0, buffers = steps.begin_backward(d_Ys, d_h_n, h0)  # d_h: dL/dh_t
+    blocks = steps.blocks(11 * H)  # the factors read 5H + H columns, write 5H
     for k, t in enumerate(steps.backward_order):
+        if t in blocks:  # the first step of a block that BPTT visits: the block's factors
+            b, r = blocks[t], blocks[t].rows
+            _, d_m_d_c = lstm_factors(gates[r], C[r], C[r], b.entry(C, c0), b.own, out=grads[r])
+            d_m_d_cs[b.lo : b.hi] = b.own.split(d_m_d_c)
         d_m = d_h if W_hr is None else d_h @ W_hr  # (L8) ∂h_t/∂m_t = W_hr
         d_c = torch.addcmul(steps.rows(d_c_next, t), d_m, d_m_d_cs[t])  # (L7) + d_m ⊙ ∂m/∂c
         if rec_h is not None:

@@ -4,8 +4,16 @@ Rows are sorted longest sequence first, so at step t the rows that move are [0, 
 The state keeps all N rows; rows that do not move keep what they had (docs/layers.md#packed).
 """
 
+from dataclasses import dataclass
+
 import torch
 from torch import Tensor
+
+# A fast loop's backward forms its derivative factors for a few steps at a time, just before
+# BPTT reaches them, so that they are still in cache when the steps use them: the buffers a
+# run of steps touches hold at most about this many elements (2 MiB of float32, a core's L2
+# cache here), or one step.
+BLOCK_ELEMENTS = 2**19
 
 
 class Steps:
@@ -72,7 +80,7 @@ class Steps:
                 if self.reverse
                 else (out[:N], out[N:], outputs[: T - N])
             )
-            first.copy_(state0)
+            first.copy_(state0[:N])
             rest.copy_(rest_prev)
             return out
         y, reads, state = self.split(outputs), self.split(out), state0
@@ -95,6 +103,21 @@ class Steps:
         else:  # step t reads step t−1's output; the first step reads h_0
             first, rest, rest_prev = d[:N], d[N:], outputs[: T - N]
         return torch.addmm(first.t() @ state0, rest.t(), rest_prev)
+
+    def blocks(self, width: int) -> dict[int, "Block"]:
+        """The steps in runs of consecutive steps, each run of at most BLOCK_ELEMENTS / width
+        rows (at least one step), by the step of the run that BPTT visits first; width: the
+        elements per row that the work on a run touches."""
+        offsets = [0]
+        for b in self.sizes:
+            offsets.append(offsets[-1] + b)
+        runs, lo = [], 0
+        for t in range(1, len(self.sizes) + 1):  # end the run [lo, t) here, or take in step t
+            if t == len(self.sizes) or (offsets[t + 1] - offsets[lo]) * width > BLOCK_ELEMENTS:
+                runs.append((lo, t))
+                lo = t
+        blocks = (Block(self, lo, hi, offsets[lo], offsets[hi]) for lo, hi in runs)
+        return {b.first: b for b in blocks}
 
     def begin_backward(self, d_outputs: tuple, d_h_n: Tensor, h0: Tensor) -> tuple:
         """What every fast backward loop starts from: dL/dh at the first step BPTT visits (its
@@ -164,3 +187,39 @@ def _recurrent(base, d_a, W, direct=(), out=None, mask=None):
     if base is None:
         return torch.mm(d_a, W, out=out)
     return torch.addmm(base, d_a, W, out=out)
+
+
+@dataclass(frozen=True)
+class Block:
+    """A run of consecutive steps [lo, hi) of a direction, and their rows [row_lo, row_hi)."""
+
+    steps: Steps
+    lo: int
+    hi: int
+    row_lo: int
+    row_hi: int
+
+    @property
+    def rows(self) -> slice:
+        return slice(self.row_lo, self.row_hi)
+
+    @property
+    def first(self) -> int:
+        """The step of the run that BPTT visits first."""
+        return self.lo if self.steps.reverse else self.hi - 1
+
+    @property
+    def own(self) -> Steps:
+        """The run as a direction of its own, for the whole-run operations of Steps."""
+        return Steps(self.steps.sizes[self.lo : self.hi], self.steps.reverse)
+
+    def entry(self, outputs: Tensor, state0: Tensor) -> Tensor:
+        """The state the run's first step (in forward order) read: the output of the step before
+        it, with the initial state's rows for the sequences that start inside the run."""
+        steps = self.steps
+        before = self.hi if steps.reverse else self.lo - 1
+        if not 0 <= before < len(steps.sizes):
+            return state0
+        row = sum(steps.sizes[:before])
+        previous = outputs[row : row + steps.sizes[before]]
+        return steps.merge(previous, state0) if steps.reverse else previous

@@ -57,12 +57,16 @@ def test_broken_lstm_backward_fails_exactly_the_manual_lstm_rows(tmp_path, monke
     assert {row["cell"] for row in rows if not row["passed"]} == lstm_cells
 
 
-def test_a_packed_benchmark_runs_unsorted_lengths_and_says_so():
-    sizes = {"small": bench.Size(7, 5, 3, 4)}
-    (result,) = bench.run_bench(["gru"], sizes, repeats=1, threads=1, progress=False, packed=True)
-    assert result.size == "small packed" and result.time_target is None
-    for impl in bench.IMPLS:  # the packed output rows agree with torch.nn's
-        assert result.impls[impl].output_error < 1e-5
+def test_a_packed_benchmark_runs_sorted_and_unsorted_lengths_and_says_so():
+    sizes = {"small": bench.Size(7, 5, 3, 4, min_L=3)}
+    results = bench.run_bench(["gru"], sizes, repeats=1, threads=1, progress=False, packed=True)
+    assert [r.size for r in results] == ["small packed sorted", "small packed unsorted"]
+    for result in results:
+        assert result.time_target is None and result.bound_target is None
+        steps = {p.m: p.calls for p in result.bound.products if p.name.startswith("a_t")}
+        assert sum(steps.values()) == 7 and steps[5] >= 3  # all 5 rows move until t = min_L
+        for impl in bench.IMPLS:  # the packed output rows agree with torch.nn's
+            assert result.impls[impl].output_error < 1e-5
 
 
 @pytest.mark.parametrize(
@@ -71,6 +75,7 @@ def test_a_packed_benchmark_runs_unsorted_lengths_and_says_so():
         (["--cells", "lstm,fancy"], "unknown cell 'fancy'"),
         (["bench", "--sizes", "12x-2x3x4"], "must be positive"),
         (["bench", "--repeats", "0"], "must be ≥ 1"),
+        (["bench", "--packed", "--sizes", "12x2x3x4x13"], "min_L must be ≤ L"),
         (["equiv", "--dtypes", "float16"], "unknown dtype"),
     ],
 )

@@ -5,6 +5,7 @@ import torch
 
 import scratch
 import scratch.function
+import scratch.steps
 from compare.harness import Case, compare_case
 from tests.breakage import broken_lstm
 
@@ -84,3 +85,24 @@ def test_gradient_of_unused_output_is_zero_not_missing():
     _, (h_n, _) = model(torch.randn(6, 2, 3))
     h_n.sum().backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn_tanh", "lstm_proj"])
+@pytest.mark.parametrize("block", [1, 100, 300])
+def test_factors_in_blocks_of_steps_change_no_gradient(monkeypatch, cell, block):
+    """The fast loops form their factors a run of steps at a time (steps.BLOCK_ELEMENTS); runs of
+    one step, or of a few that start and end inside packed, shrinking batches, in both
+    directions, give torch.nn's numbers as one run does."""
+    monkeypatch.setattr(scratch.steps, "BLOCK_ELEMENTS", block)
+    lstm_proj = cell == "lstm_proj"
+    case = Case(
+        "lstm" if lstm_proj else cell,
+        proj_size=3 if lstm_proj else 0,
+        seq_len=7,
+        batch=4,
+        lengths=(3, 7, 1, 5),
+        enforce_sorted=False,
+        bidirectional=True,
+    )
+    result = compare_case(case)
+    assert result.passed, result.failed
