@@ -1,4 +1,4 @@
-"""The one place where ``--impl`` becomes a module and ``--cell`` a layer class.
+"""The one place where ``--impl`` becomes a module and ``--cell`` a layer or one-step cell class.
 
 Every task asks here and nowhere else, so the vocabulary is the same in every task:
 
@@ -24,11 +24,12 @@ class Cell:
     layer: str  # the layer class in the implementation's package, e.g. "LSTM"
     about: str  # a few words for --help
     impls: tuple[str, ...] = IMPLS  # the implementations that have it
+    states: int = 1  # state tensors a step carries: 1 (h), or 2 (h, c) for the LSTM
 
 
 CELLS = {
     "rnn": Cell("RNN", "Elman RNN, tanh"),
-    "lstm": Cell("LSTM", "long short-term memory"),
+    "lstm": Cell("LSTM", "long short-term memory", states=2),
     "gru": Cell("GRU", "gated recurrent unit"),
 }
 
@@ -53,3 +54,10 @@ def layer_class(impl: str, cell: str) -> type:
     """The recurrent layer class (``RNN``, ``LSTM``, ...) that ``cell`` names, from ``impl``."""
     check_cell(impl, cell)
     return getattr(load_impl(impl), CELLS[cell].layer)
+
+
+def cell_class(impl: str, cell: str) -> type:
+    """The one-step cell class (``RNNCell``, ``LSTMCell``, ...) that ``cell`` names, from
+    ``impl``: what a decoder steps through one output at a time."""
+    check_cell(impl, cell)
+    return getattr(load_impl(impl), CELLS[cell].layer + "Cell")
