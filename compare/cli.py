@@ -55,7 +55,8 @@ examples:
   python -m compare                       everything, the default sizes
   python -m compare --quick               a complete run in well under 30 s
   python -m compare equiv --random 300 --dtypes float64
-  python -m compare bench --sizes tiny,medium,large --repeats 9 --cells lstm"""
+  python -m compare bench --sizes tiny,medium,large --repeats 9 --cells lstm
+  python -m compare bench --packed --sizes 170x64x32x128 --cells gru"""
 
 
 def comma_list(choices: tuple[str, ...], what: str) -> Callable[[str], list[str]]:
@@ -187,6 +188,13 @@ def add_options(parser: argparse.ArgumentParser, sections: tuple[str, ...], top:
             help=f"timed repetitions after the warm-up (default: {DEFAULT_REPEATS[False]})",
         )
         group.add_argument(
+            "--packed",
+            action="store_true",
+            default=default(False),
+            help="pack each batch, lengths drawn from 1…L and left unsorted: the path of "
+            "variable-length batches (torch.nn's packed backward is slow on CPU)",
+        )
+        group.add_argument(
             "--threads",
             type=count(1),
             default=default(2),
@@ -313,7 +321,7 @@ def run_sections(args: argparse.Namespace, argv: list[str] | None) -> Results:
         repeats = args.repeats or DEFAULT_REPEATS[args.quick]
         bench_cells = [c for c in bench.BENCH_CELLS if c in cells]
         results.bench = bench.run_bench(
-            bench_cells, sizes, repeats, args.threads, args.seed, progress
+            bench_cells, sizes, repeats, args.threads, args.seed, progress, args.packed
         )
         meta["seconds"]["bench"] = time.perf_counter() - start
     if "tasks" in sections:

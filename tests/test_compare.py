@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from compare import equiv, tasks_check
+from compare import bench, equiv, tasks_check
 from compare.bench import peak_memory_mib
 from compare.cli import build_parser, main
 from tasks import registry
@@ -50,6 +50,14 @@ def test_broken_lstm_backward_fails_exactly_the_manual_lstm_rows(tmp_path, monke
         assert row["passed"] is not broken, row["label"]
         assert all(kind.startswith("grad") for kind in row["failed_kinds"])  # forward untouched
     assert {row["cell"] for row in rows if not row["passed"]} == lstm_cells
+
+
+def test_a_packed_benchmark_runs_unsorted_lengths_and_says_so():
+    sizes = {"small": bench.Size(7, 5, 3, 4)}
+    (result,) = bench.run_bench(["gru"], sizes, repeats=1, threads=1, progress=False, packed=True)
+    assert result.size == "small packed" and result.time_target is None
+    for impl in bench.IMPLS:  # the packed output rows agree with torch.nn's
+        assert result.impls[impl].output_error < 1e-5
 
 
 @pytest.mark.parametrize(
