@@ -1,0 +1,88 @@
+"""Training the case-and-punctuation tagger: the task the shared loop runs, what the command
+line builds from a ``RestoreConfig``, and ``smoke_losses`` for compare."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from tasks import checkpoint, cli, loop
+from tasks.patterns import training
+from tasks.patterns.batches import Batches
+from tasks.patterns.many_to_many.config import PRESETS, RestoreConfig
+from tasks.patterns.many_to_many.data import MARKS, Windows, splits
+from tasks.patterns.many_to_many.model import Tagger
+from tasks.patterns.many_to_many.report import report, scores
+from tasks.patterns.sequences import masked_cross_entropy
+
+
+def losses(model: Tagger, windows: Windows) -> tuple[Tensor, Tensor, Tensor]:
+    """(loss, case scores, mark scores) of ``windows``: the cross-entropy of the case over the
+    scored letters plus that of the mark over the scored word ends."""
+    case, mark = model(windows.ids)  # (N, T, 2), (N, T, 7)
+    loss = masked_cross_entropy(case, windows.upper.long(), windows.case_mask)
+    loss = loss + masked_cross_entropy(mark, windows.mark, windows.mark_mask)
+    return loss, case, mark
+
+
+class RestoreTask(training.Stateless):
+    """Lower-cased, unpunctuated characters -> case and marks, windows of whole lines."""
+
+    def __init__(self, cfg: RestoreConfig):
+        self.train_set, held_out = splits(cfg.seq_len)
+        if cfg.held_out_windows and cfg.held_out_windows < len(held_out):
+            drawn = np.random.default_rng(0).permutation(len(held_out))[: cfg.held_out_windows]
+            held_out = held_out.select(np.sort(drawn))
+        self.held_out = held_out
+        self.batches = Batches(len(self.train_set), cfg.batch_size, cfg.seed)
+        torch.manual_seed(cfg.seed)
+        self.model = Tagger(cfg)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
+
+    def loss(self, step: int) -> Tensor:
+        return losses(self.model, self.train_set.select(self.batches(step)))[0]
+
+    def evaluate(self) -> dict[str, float]:
+        """Loss, F1 of capitals, and the mean F1 of the six marks, on the held-out windows."""
+        loss, case, mark = losses(self.model, self.held_out)
+        f1 = scores(self.held_out, case.argmax(2) == 1, mark.argmax(2))
+        marks = [f1[m] for m in MARKS[1:]]
+        return {
+            "loss": loss.item(),
+            "capital_f1": f1["capitals"],
+            "mark_f1": sum(marks) / len(marks),
+        }
+
+
+def prepare(cfg: RestoreConfig, saved: dict | None = None, progress: bool = True) -> cli.Prepared:
+    """Read and tag the lines, cut the windows, build the task."""
+    task = RestoreTask(cfg)
+    data = checkpoint.fingerprint(
+        task.train_set.ids.numpy().tobytes(), task.held_out.ids.numpy().tobytes()
+    )
+    loop_cfg = training.loop_config(cfg, "windows", "cross-entropy: case + mark", progress)
+    return cli.Prepared(task, loop_cfg, {}, data)
+
+
+def finish(cfg: RestoreConfig, prepared: cli.Prepared, history: loop.History, out: Path) -> None:
+    """Score the tagger beside the rule; write the report."""
+    print(report(cfg, prepared.task, out))
+    print(f"run folder: {out}", file=sys.stderr)
+
+
+TRAINER = cli.Trainer(
+    name="many-to-many",
+    about="synchronised many to many: case and punctuation restored at every character",
+    config=RestoreConfig,
+    presets=PRESETS,
+    default_preset="default",
+    build=prepare,
+    finish=finish,
+)
+
+
+def smoke_losses(impl: str, steps: int = 50, seed: int = 0, cell: str | None = None) -> list[float]:
+    """See tasks/patterns/training.py ``smoke_losses``."""
+    return training.smoke_losses(prepare, PRESETS, impl, steps, seed, cell)

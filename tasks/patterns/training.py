@@ -1,0 +1,74 @@
+"""What the four demos' training shares: the learning-rate schedule, the loop's settings, and
+``smoke_losses`` for compare's tasks check.
+
+Every demo's task follows the same rules (tasks/loop.py ``Task``): step k reads the batch of
+``Batches(k)``, runs at the rate ``schedule(k)`` and, where it decodes, draws the coins
+``coins(seed, k, ...)``, all functions of k alone; nothing carries over from step to step. So
+a resumed run is the uninterrupted one, step for step.
+"""
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from tasks import loop
+from tasks.cli import Prepared
+from tasks.patterns.config import TrainingConfig, smoke
+
+FINAL_LR = 0.1  # the cosine ends at this share of the starting learning rate
+
+
+def schedule(lr: float, steps: int) -> Callable[[int], float]:
+    """Cosine decay from ``lr`` at step 0 to ``FINAL_LR · lr`` at the last step: fast early,
+    careful late. A function of the step alone, so the checkpoint needs nothing for it; a
+    resume with more steps stretches the cosine to the new last step."""
+
+    def rate(step: int) -> float:
+        return lr * (FINAL_LR + (1 - FINAL_LR) * 0.5 * (1 + math.cos(math.pi * step / steps)))
+
+    return rate
+
+
+def loop_config(
+    cfg: TrainingConfig, item_name: str, loss_label: str, progress: bool = True
+) -> loop.LoopConfig:
+    """The shared loop's settings from a demo's config: one item is one example."""
+    return loop.LoopConfig(
+        steps=cfg.steps,
+        clip_mode=cfg.clip_mode,
+        clip=cfg.clip,
+        eval_every=cfg.eval_every,
+        checkpoint_every=cfg.checkpoint_every,
+        lr_schedule=schedule(cfg.lr, cfg.steps),
+        items_per_step=cfg.batch_size,
+        item_name=item_name,
+        loss_label=loss_label,
+        progress=progress,
+    )
+
+
+class Stateless:
+    """A task whose steps carry nothing over (a batch is read whole): nothing to save."""
+
+    def get_state(self) -> dict:
+        return {}
+
+    def set_state(self, state: dict) -> None:
+        """Nothing to restore (see ``get_state``)."""
+
+
+def smoke_losses(
+    prepare: Callable[..., Prepared],
+    presets: dict[str, Any],
+    impl: str,
+    steps: int,
+    seed: int,
+    cell: str | None,
+) -> list[float]:
+    """Training losses of the first ``steps`` steps of a demo's smoke model on ``impl``; no
+    files, no printing. From one seed, scratch and reference start from the same weights (scratch
+    draws what torch.nn draws) and read the same batches and coins, so the two lists should
+    agree to rounding."""
+    prepared = prepare(smoke(presets, impl, steps, seed, cell), progress=False)
+    prepared.loop.print_evals = False
+    return loop.train(prepared.task, prepared.loop).train
