@@ -14,6 +14,9 @@ class CaptionConfig(DecodingConfig):
     # fmt: off
     holdout: str = option("combinations", choices=HOLDOUTS)  # combinations: a fifth of the two-object combinations never in training | pairings: three colour-shape pairings never in training
     held_out_scenes: int = option(600, check=at_least(1))  # held-out scenes scored (drawn once, from a fixed seed)
+    steps: int = 3000  # optimizer steps in the run (a --resume may raise it)
+    eval_every: int = 500  # steps between held-out evaluations
+    checkpoint_every: int = 500  # steps between checkpoints
     # fmt: on
 
 

@@ -79,7 +79,7 @@ def plot_attention(pairs: list[dates.Pair], outputs, alpha, path: Path) -> None:
         ax.imshow(
             weights[:rows, : len(pair.text)].numpy(), cmap="Greys", vmin=0, vmax=1, aspect="auto"
         )
-        ax.set_xticks(range(len(pair.text)), list(pair.text))
+        ax.set_xticks(range(len(pair.text)), [ch if ch != " " else "␣" for ch in pair.text])
         ax.set_yticks(range(rows), [*written, "end"])
         ax.set_title(f"{pair.text!r} -> {written} (true {pair.iso})", fontsize=9)
     save(fig, path)
