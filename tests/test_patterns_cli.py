@@ -10,6 +10,7 @@ import pytest
 from tasks import checkpoint
 from tasks.patterns import many_to_many, many_to_one, one_to_many, seq2seq
 from tasks.patterns.cli import TRAINERS, main
+from tests.test_task_cli import one_line_error
 
 DEMOS = {  # demo -> (its package, the figures its run folder gets beside loss.png)
     "many-to-one": (many_to_one, ["confusion.png", "accuracy_by_length.png"]),
@@ -21,16 +22,6 @@ DEMOS = {  # demo -> (its package, the figures its run folder gets beside loss.p
 
 def train(demo, out, *flags):
     return main([demo, "train", "--smoke", "--no-progress", "--out", str(out), *flags])
-
-
-def one_line_error(capsys, run) -> str:
-    """Run ``run()``, expect exit status 2 and one line on stderr, no traceback; the line."""
-    with pytest.raises(SystemExit) as stopped:
-        run()
-    assert stopped.value.code == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "Traceback" not in err, err
-    return err
 
 
 def test_the_four_demos_by_their_names_and_help_says_which_each_is(capsys):

@@ -20,6 +20,17 @@ def ratio(value: float) -> None:
         raise ValueError(f"must be in [0, 1], got {value}")
 
 
+# What every demo's smoke preset shares: a toy model, a few steps, a checkpoint half-way.
+SMOKE = {
+    "embed_size": 8,
+    "hidden_size": 16,
+    "batch_size": 8,
+    "steps": 4,
+    "eval_every": 2,
+    "checkpoint_every": 2,
+}
+
+
 @dataclass
 class TrainingConfig:
     # one field a line, its comment is its --help (tasks/config.py): not reformatted

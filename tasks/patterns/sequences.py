@@ -1,4 +1,5 @@
-"""Sequences of different lengths in one batch: padding, packing, masks, each one's final state.
+"""Sequences of different lengths in one batch: padding, packing, masks, each one's final state;
+and the recurrent layer that reads them.
 
 A batch of N sequences is padded to the longest, L, and its lengths kept beside it::
 
@@ -13,12 +14,29 @@ its *own* last step. The mask keeps padding out of everything else: of attention
 position gets weight exactly 0) and of every loss (a padded target adds nothing).
 """
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
 
+from tasks.impl import layer_class
+
 State = Tensor | tuple[Tensor, Tensor]  # h, or (h, c) for the LSTM
+
+
+def recurrent_layer(cfg: Any, bidirectional: bool, num_layers: int = 1) -> nn.Module:
+    """The layer ``cfg.cell`` names, from ``cfg.impl``, over batch-first embeddings of
+    ``cfg.embed_size``, ``cfg.hidden_size`` units a direction."""
+    layer = layer_class(cfg.impl, cfg.cell)
+    return layer(
+        cfg.embed_size,
+        cfg.hidden_size,
+        num_layers=num_layers,
+        batch_first=True,
+        bidirectional=bidirectional,
+    )
 
 
 def pad(sequences: list[Tensor], value: int = 0) -> tuple[Tensor, Tensor]:

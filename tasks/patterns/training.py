@@ -8,11 +8,13 @@ a resumed run is the uninterrupted one, step for step.
 """
 
 import math
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from tasks import loop
-from tasks.cli import Prepared
+from tasks.cli import Prepared, Trainer
 from tasks.patterns.config import TrainingConfig, smoke
 
 FINAL_LR = 0.1  # the cosine ends at this share of the starting learning rate
@@ -45,6 +47,25 @@ def loop_config(
         loss_label=loss_label,
         progress=progress,
     )
+
+
+def trainer(
+    name: str,
+    about: str,
+    config: type,
+    presets: dict[str, Any],
+    prepare: Callable[..., Prepared],
+    report: Callable[[Any, Any, Path | None], str],
+) -> Trainer:
+    """A demo's ``train`` command (tasks/cli.py): from the ``default`` preset, built by
+    ``prepare``, ending with ``report(config, task, run folder)``, which writes the demo's
+    results and figures and returns its score table, printed."""
+
+    def finish(cfg: Any, prepared: Prepared, history: loop.History, out: Path) -> None:
+        print(report(cfg, prepared.task, out))
+        print(f"run folder: {out}", file=sys.stderr)
+
+    return Trainer(name, about, config, presets, "default", prepare, finish)
 
 
 class Stateless:

@@ -8,7 +8,7 @@ two counts within 1 % of each other), so the comparison is of reading order, not
 from dataclasses import dataclass
 
 from tasks.config import at_least, option
-from tasks.patterns.config import TrainingConfig
+from tasks.patterns.config import SMOKE, TrainingConfig
 
 UNIDIRECTIONAL_SIZE = 97  # H of a one-way tagger as large as the default two-way one
 
@@ -31,13 +31,5 @@ PRESETS = {
     # the same number of parameters, reading left to right only
     "unidirectional": RestoreConfig(bidirectional=False, hidden_size=UNIDIRECTIONAL_SIZE),
     # a few steps of a toy model: seconds, what CI runs
-    "smoke": RestoreConfig(
-        embed_size=8,
-        hidden_size=16,
-        batch_size=8,
-        held_out_windows=32,
-        steps=4,
-        eval_every=2,
-        checkpoint_every=2,
-    ),
+    "smoke": RestoreConfig(**SMOKE, held_out_windows=32),
 }

@@ -11,9 +11,9 @@ know that a letter follows. Bidirectional, it has read the window's characters b
 
 from torch import Tensor, nn
 
-from tasks.impl import layer_class
 from tasks.patterns.many_to_many.config import RestoreConfig
 from tasks.patterns.many_to_many.data import ALPHABET, MARKS
+from tasks.patterns.sequences import recurrent_layer
 
 
 class Tagger(nn.Module):
@@ -22,13 +22,7 @@ class Tagger(nn.Module):
     def __init__(self, cfg: RestoreConfig):
         super().__init__()
         self.embed = nn.Embedding(len(ALPHABET), cfg.embed_size)
-        self.rnn = layer_class(cfg.impl, cfg.cell)(
-            cfg.embed_size,
-            cfg.hidden_size,
-            num_layers=cfg.num_layers,
-            batch_first=True,
-            bidirectional=cfg.bidirectional,
-        )
+        self.rnn = recurrent_layer(cfg, cfg.bidirectional, cfg.num_layers)
         width = (2 if cfg.bidirectional else 1) * cfg.hidden_size
         self.case = nn.Linear(width, 2)
         self.mark = nn.Linear(width, len(MARKS))

@@ -1,14 +1,11 @@
 """Training the case-and-punctuation tagger: the task the shared loop runs, what the command
 line builds from a ``RestoreConfig``, and ``smoke_losses`` for compare."""
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import torch
 from torch import Tensor
 
-from tasks import checkpoint, cli, loop
+from tasks import checkpoint, cli
 from tasks.patterns import training
 from tasks.patterns.batches import Batches
 from tasks.patterns.many_to_many.config import PRESETS, RestoreConfig
@@ -66,20 +63,13 @@ def prepare(cfg: RestoreConfig, saved: dict | None = None, progress: bool = True
     return cli.Prepared(task, loop_cfg, {}, data)
 
 
-def finish(cfg: RestoreConfig, prepared: cli.Prepared, history: loop.History, out: Path) -> None:
-    """Score the tagger beside the rule; write the report."""
-    print(report(cfg, prepared.task, out))
-    print(f"run folder: {out}", file=sys.stderr)
-
-
-TRAINER = cli.Trainer(
-    name="many-to-many",
-    about="synchronised many to many: case and punctuation restored at every character",
-    config=RestoreConfig,
-    presets=PRESETS,
-    default_preset="default",
-    build=prepare,
-    finish=finish,
+TRAINER = training.trainer(
+    "many-to-many",
+    "synchronised many to many: case and punctuation restored at every character",
+    RestoreConfig,
+    PRESETS,
+    prepare,
+    report,
 )
 
 

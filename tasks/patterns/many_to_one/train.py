@@ -1,14 +1,11 @@
 """Training the play-kind classifier: the task the shared loop runs, what the command line
 builds from a ``PlayKindConfig``, and ``smoke_losses`` for compare."""
 
-import sys
-from pathlib import Path
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from tasks import checkpoint, cli, loop
+from tasks import checkpoint, cli
 from tasks.patterns import training
 from tasks.patterns.batches import Batches
 from tasks.patterns.many_to_one.config import PRESETS, PlayKindConfig
@@ -77,20 +74,13 @@ def prepare(cfg: PlayKindConfig, saved: dict | None = None, progress: bool = Tru
     return cli.Prepared(task, loop_cfg, {"vocab": vocab.chars}, data)
 
 
-def finish(cfg: PlayKindConfig, prepared: cli.Prepared, history: loop.History, out: Path) -> None:
-    """Score the network beside the majority class and the bag of words; write the report."""
-    print(report(cfg, prepared.task, out))
-    print(f"run folder: {out}", file=sys.stderr)
-
-
-TRAINER = cli.Trainer(
-    name="many-to-one",
-    about="many to one: which kind of play (comedy, history, tragedy) a speech is from",
-    config=PlayKindConfig,
-    presets=PRESETS,
-    default_preset="default",
-    build=prepare,
-    finish=finish,
+TRAINER = training.trainer(
+    "many-to-one",
+    "many to one: which kind of play (comedy, history, tragedy) a speech is from",
+    PlayKindConfig,
+    PRESETS,
+    prepare,
+    report,
 )
 
 

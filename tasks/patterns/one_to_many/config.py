@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from tasks.config import at_least, option
-from tasks.patterns.config import DecodingConfig
+from tasks.patterns.config import SMOKE, DecodingConfig
 
 HOLDOUTS = ("combinations", "pairings")  # see scenes.py
 
@@ -26,13 +26,5 @@ PRESETS = {
     # the experiment: whole colour-shape pairings never seen in training
     "pairings": CaptionConfig(holdout="pairings"),
     # a few steps of a toy model: seconds, what CI runs
-    "smoke": CaptionConfig(
-        embed_size=8,
-        hidden_size=16,
-        batch_size=8,
-        held_out_scenes=32,
-        steps=4,
-        eval_every=2,
-        checkpoint_every=2,
-    ),
+    "smoke": CaptionConfig(**SMOKE, held_out_scenes=32),
 }

@@ -1,14 +1,11 @@
 """Training the captioner: the task the shared loop runs, what the command line builds from a
 ``CaptionConfig``, and ``smoke_losses`` for compare."""
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import torch
 from torch import Tensor
 
-from tasks import checkpoint, cli, loop
+from tasks import checkpoint, cli
 from tasks.patterns import training
 from tasks.patterns.batches import SCENES, coins, draws
 from tasks.patterns.one_to_many import scenes
@@ -81,20 +78,13 @@ def prepare(cfg: CaptionConfig, saved: dict | None = None, progress: bool = True
     return cli.Prepared(task, loop_cfg, {}, data)
 
 
-def finish(cfg: CaptionConfig, prepared: cli.Prepared, history: loop.History, out: Path) -> None:
-    """Score the held-out scenes; draw some with their captions; write the report."""
-    print(report(cfg, prepared.task, out))
-    print(f"run folder: {out}", file=sys.stderr)
-
-
-TRAINER = cli.Trainer(
-    name="one-to-many",
-    about="one to many: captions of generated scenes, word by word from one image vector",
-    config=CaptionConfig,
-    presets=PRESETS,
-    default_preset="default",
-    build=prepare,
-    finish=finish,
+TRAINER = training.trainer(
+    "one-to-many",
+    "one to many: captions of generated scenes, word by word from one image vector",
+    CaptionConfig,
+    PRESETS,
+    prepare,
+    report,
 )
 
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from tasks.config import at_least, option
-from tasks.patterns.config import DecodingConfig
+from tasks.patterns.config import SMOKE, DecodingConfig
 
 
 @dataclass
@@ -25,15 +25,5 @@ PRESETS = {
     # ten times the data: both models end up near-perfect
     "large": DatesConfig(train_pairs=20000, steps=3000),
     # a few steps of a toy model: seconds, what CI runs
-    "smoke": DatesConfig(
-        embed_size=8,
-        hidden_size=16,
-        attention_size=8,
-        batch_size=8,
-        train_pairs=64,
-        held_out_pairs=32,
-        steps=4,
-        eval_every=2,
-        checkpoint_every=2,
-    ),
+    "smoke": DatesConfig(**SMOKE, attention_size=8, train_pairs=64, held_out_pairs=32),
 }

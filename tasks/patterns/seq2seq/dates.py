@@ -1,6 +1,6 @@
 """Dates written the ways people write them, each with its ISO form, generated from a fixed seed.
 
-    tuesday 26 november 2026      ─▶  2026-11-26
+    thursday 26 november 2026     ─▶  2026-11-26
     26/11/26                      ─▶  2026-11-26
     NOV 26TH, 2026                ─▶  2026-11-26
     The 26th Of November 2026     ─▶  2026-11-26

@@ -10,11 +10,10 @@ decoder has only s_0: the whole date squeezed into one vector.
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pad_packed_sequence
 
-from tasks.impl import layer_class
 from tasks.patterns.decoder import Decoder
 from tasks.patterns.seq2seq import dates
 from tasks.patterns.seq2seq.config import DatesConfig
-from tasks.patterns.sequences import final_state, length_mask, pack
+from tasks.patterns.sequences import final_state, length_mask, pack, recurrent_layer
 
 
 class DateTranslator(nn.Module):
@@ -25,9 +24,7 @@ class DateTranslator(nn.Module):
         super().__init__()
         memory = 2 * cfg.hidden_size  # both directions' outputs, side by side
         self.embed = nn.Embedding(1 + len(dates.INPUT_CHARS), cfg.embed_size)
-        self.encoder = layer_class(cfg.impl, cfg.cell)(
-            cfg.embed_size, cfg.hidden_size, batch_first=True, bidirectional=True
-        )
+        self.encoder = recurrent_layer(cfg, bidirectional=True)
         self.bridge = nn.Linear(memory, cfg.hidden_size)
         self.decoder = Decoder(
             cfg.impl,

@@ -1,14 +1,12 @@
 """Training the date translator: the task the shared loop runs, what the command line builds
 from a ``DatesConfig``, and ``smoke_losses`` for compare."""
 
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 from torch import Tensor
 
-from tasks import checkpoint, cli, loop
+from tasks import checkpoint, cli
 from tasks.patterns import training
 from tasks.patterns.batches import Batches, coins
 from tasks.patterns.seq2seq import dates
@@ -94,20 +92,13 @@ def prepare(cfg: DatesConfig, saved: dict | None = None, progress: bool = True) 
     return cli.Prepared(task, loop_cfg, {}, checkpoint.fingerprint(*texts))
 
 
-def finish(cfg: DatesConfig, prepared: cli.Prepared, history: loop.History, out: Path) -> None:
-    """Score on the held-out dates, per format; draw attention; write the report."""
-    print(report(cfg, prepared.task, out))
-    print(f"run folder: {out}", file=sys.stderr)
-
-
-TRAINER = cli.Trainer(
-    name="seq2seq",
-    about="asynchronous many to many: dates as people write them into ISO dates, with attention",
-    config=DatesConfig,
-    presets=PRESETS,
-    default_preset="default",
-    build=prepare,
-    finish=finish,
+TRAINER = training.trainer(
+    "seq2seq",
+    "asynchronous many to many: dates as people write them into ISO dates, with attention",
+    DatesConfig,
+    PRESETS,
+    prepare,
+    report,
 )
 
 
