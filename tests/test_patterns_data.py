@@ -139,13 +139,15 @@ def test_scenes_are_seeded_and_drawn_where_their_caption_says():
     kinds = scenes.Holdout.of("combinations").train
     a, b = (scenes.draw_scenes(np.random.default_rng(3), kinds, 20) for _ in range(2))
     assert a == b
-    one = scenes.Scene((("red", "circle"), ("blue", "square")), "left of")
-    image = scenes.render(np.random.default_rng(0), one)
-    red = (image[0] > 0.5) & (image[2] < 0.3)
-    blue = (image[2] > 0.5) & (image[0] < 0.3)
-    columns = np.arange(scenes.SIZE)
-    assert (red.sum(0) * columns).sum() / red.sum() < (blue.sum(0) * columns).sum() / blue.sum()
-    assert np.array_equal(image, scenes.render(np.random.default_rng(0), one))
+    for seed in range(20):
+        for relation, (first, second) in (("left of", (1, 0)), ("above", (0, 1))):
+            one = scenes.Scene((("red", "circle"), ("blue", "square")), relation)
+            image = scenes.render(np.random.default_rng(seed), one)
+            red = np.argwhere((image[0] > 0.5) & (image[2] < 0.3)).mean(0)  # (row, column)
+            blue = np.argwhere((image[2] > 0.5) & (image[0] < 0.3)).mean(0)
+            assert red[first] + 5 < blue[first]  # red left of (or above) blue, clearly
+            assert abs(red[second] - blue[second]) < 3.5  # and not also above (or left of) it
+    assert np.array_equal(image, scenes.render(np.random.default_rng(19), one))
 
 
 def test_caption_ids_round_trip_with_the_end_and_padding():

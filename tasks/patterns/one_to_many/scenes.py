@@ -9,7 +9,9 @@ the other, the first named on the left or top:
     │                        │
     └────────────────────────┘
 
-Positions, sizes, brightness and pixel noise are drawn at random, so no two scenes are alike.
+Positions, sizes, brightness and pixel noise are drawn at random, so no two scenes are alike;
+two shapes side by side stand at about the same height, two above each other in about the same
+column, so that one relation, and only one, describes them.
 
 Held out (``Holdout``), two ways:
 
@@ -122,13 +124,16 @@ def draw_scenes(rng: np.random.Generator, kinds: tuple[Scene, ...], n: int) -> l
 
 
 def render(rng: np.random.Generator, scene: Scene) -> np.ndarray:
-    """The scene as an image (3, SIZE, SIZE), values about in [0, 1]: shapes at random places
-    (each in its own half when two), sizes and brightness, over a noisy dark background."""
+    """The scene as an image (3, SIZE, SIZE), values about in [0, 1]: shapes at random places,
+    sizes and brightness, over a noisy dark background. Two shapes stand each in its own half,
+    at about the same height (side by side) or the same column (one above the other), so that
+    only one relation describes them."""
     yy, xx = np.mgrid[0:SIZE, 0:SIZE] + 0.5
     image = np.full((3, SIZE, SIZE), 0.1)
+    line = rng.uniform(6.5, SIZE - 6.5)  # the row (or column) both shapes stand on
     for k, (colour, shape) in enumerate(scene.objects):
         r = rng.uniform(3.5, 5.0)  # half the shape's width: big enough that corners show
-        across, along = rng.uniform(5.0, SIZE - 5.0), rng.uniform(5.0, 7.0)
+        across, along = line + rng.uniform(-1.5, 1.5), rng.uniform(5.0, 7.0)
         if scene.relation is None:
             cx, cy = rng.uniform(5.0, SIZE - 5.0, size=2)
         else:
