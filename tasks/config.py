@@ -31,6 +31,7 @@ from typing import Any
 
 from tasks.errors import BadInput
 from tasks.impl import CELLS, IMPLS, check_cell
+from tasks.parallel import DEVICES
 
 Check = Callable[[Any], None]  # raises ValueError("must be ...") for a value it rejects
 CLIP_MODES = ("norm", "value", "none")  # how the loop clips gradients (tasks/loop.py)
@@ -96,6 +97,7 @@ SHARED = {
     "epochs": Rule(at_least(1), resumable=True),
     "eval_every": Rule(at_least(1), resumable=True),
     "checkpoint_every": Rule(at_least(1), resumable=True),
+    "device": Rule(choices=DEVICES, resumable=True),  # tasks/parallel.py: auto, cpu or cuda
 }
 
 

@@ -15,7 +15,7 @@ class TextConfig:
     # one field a line, its comment is its --help (tasks/config.py): not reformatted
     # fmt: off
     impl: str = "reference"  # which package builds the recurrent layers: scratch | reference
-    cell: str = "lstm"  # recurrent layer: rnn (Elman, tanh) | lstm | gru
+    cell: str = "lstm"  # recurrent layer: rnn (Elman, tanh) | lstm | gru, or with --impl scratch lnlstm | peephole | chogru | variational | zoneout | mingru | minlstm
     embed_size: int = option(64, check=at_least(1))  # width of a character's embedding, the recurrent input x_t
     hidden_size: int = 384  # H: width of h_t (and of the LSTM's cell state c_t)
     num_layers: int = 1  # recurrent layers stacked on each other
@@ -31,6 +31,7 @@ class TextConfig:
     text: str | None = None  # UTF-8 file to learn; None = Shakespeare's plays (see corpus.py)
     max_chars: int = option(0, check=at_least(0))  # use only the first this many characters of each split; 0 = all
     seed: int = 0  # seeds the initial weights and dropout
+    device: str = "auto"  # where to train: auto (a GPU when there is one) | cpu | cuda; under torchrun each process on a machine takes its own GPU
     # fmt: on
 
 
@@ -54,8 +55,10 @@ PRESETS = {
 
 
 def smoke_config(impl: str, steps: int, seed: int, cell: str | None = None) -> TextConfig:
-    """The smoke preset on ``impl`` for ``steps`` steps from ``seed`` (one evaluation, at the end)."""
-    cfg = replace(PRESETS["smoke"], impl=impl, steps=steps, seed=seed, eval_every=steps)
+    """The smoke preset on ``impl`` for ``steps`` steps from ``seed`` (one evaluation, at the end),
+    on the CPU: compare's check of the two implementations is the same on every machine."""
+    smoke = replace(PRESETS["smoke"], device="cpu")
+    cfg = replace(smoke, impl=impl, steps=steps, seed=seed, eval_every=steps)
     return cfg if cell is None else replace(cfg, cell=cell)
 
 
