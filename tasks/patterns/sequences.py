@@ -72,7 +72,10 @@ def final_state(h_n: State, bidirectional: bool) -> Tensor:
     return torch.cat([h_n[-2], h_n[-1]], dim=1)  # (N, 2H)
 
 
-def masked_cross_entropy(logits: Tensor, targets: Tensor, mask: Tensor) -> Tensor:
-    """Mean cross-entropy over the positions where ``mask`` is True: logits (..., C), targets
-    and mask (...); a masked-out target, whatever its value, is not even read."""
-    return F.cross_entropy(logits[mask], targets[mask])  # (M, C) and (M,): the real positions
+def masked_cross_entropy(
+    logits: Tensor, targets: Tensor, mask: Tensor, reduction: str = "mean"
+) -> Tensor:
+    """Cross-entropy over the positions where ``mask`` is True, their mean (or with
+    ``reduction="sum"`` their sum): logits (..., C), targets and mask (...); a masked-out
+    target, whatever its value, is not even read."""
+    return F.cross_entropy(logits[mask], targets[mask], reduction=reduction)  # (M, C), (M,)

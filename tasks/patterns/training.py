@@ -5,6 +5,12 @@ Every demo's task follows the same rules (tasks/loop.py ``Task``): step k reads 
 ``Batches(k)``, runs at the rate ``schedule(k)`` and, where it decodes, draws the coins
 ``coins(seed, k, ...)``, all functions of k alone; nothing carries over from step to step. So
 a resumed run is the uninterrupted one, step for step.
+
+Under torchrun (tasks/parallel.py) each process takes its rows of every step's batch
+(``shard.rows``); every process draws the whole batch's indices and coins from (seed, k), so
+its rows are the rows one process would have read there. The losses are means over items that
+rows hold in unequal numbers (a caption's words, a window's scored letters) or weights (a
+speech's class weight), so each process returns ``share_of_mean`` of its items' sum.
 """
 
 import math
@@ -13,7 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tasks import loop
+from torch import Tensor
+
+from tasks import loop, parallel
 from tasks.cli import Prepared, Trainer
 from tasks.patterns.config import TrainingConfig, smoke
 
@@ -66,6 +74,16 @@ def trainer(
         print(f"run folder: {out}", file=sys.stderr)
 
     return Trainer(name, about, config, presets, "default", prepare, finish)
+
+
+def share_of_mean(total: Tensor, whole: Tensor | float, shard: parallel.Shard) -> Tensor:
+    """This process's loss, when the batch's loss is a mean over items: ``total``, the summed
+    loss of the items of this process's rows (taken with ``shard.rows``); ``whole``, how many
+    items (or how much weight) the whole batch holds. The loop weighs process r's loss by its
+    share of the rows, n_r / n, and sums: Σ_r total_r · n / (n_r · whole) · n_r / n =
+    Σ_r total_r / whole, the mean one process computes over the whole batch."""
+    taken, rows = shard.taken
+    return total * (rows / (taken * float(whole)))
 
 
 class Stateless:

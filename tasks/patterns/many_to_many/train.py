@@ -5,7 +5,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from tasks import checkpoint, cli
+from tasks import checkpoint, cli, parallel
 from tasks.patterns import training
 from tasks.patterns.batches import Batches
 from tasks.patterns.many_to_many.config import PRESETS, RestoreConfig
@@ -15,13 +15,14 @@ from tasks.patterns.many_to_many.report import report, scores
 from tasks.patterns.sequences import masked_cross_entropy
 
 
-def losses(model: Tagger, windows: Windows) -> tuple[Tensor, Tensor, Tensor]:
-    """(loss, case scores, mark scores) of ``windows``: the cross-entropy of the case over the
-    scored letters plus that of the mark over the scored word ends."""
+def summed_losses(model: Tagger, windows: Windows) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """(case loss, mark loss, case scores, mark scores) of ``windows``: the cross-entropy of
+    the case summed over the scored letters, that of the mark over the scored word ends. The
+    loss is the mean of each, added: case / letters + mark / word ends."""
     case, mark = model(windows.ids)  # (N, T, 2), (N, T, 7)
-    loss = masked_cross_entropy(case, windows.upper.long(), windows.case_mask)
-    loss = loss + masked_cross_entropy(mark, windows.mark, windows.mark_mask)
-    return loss, case, mark
+    case_loss = masked_cross_entropy(case, windows.upper.long(), windows.case_mask, "sum")
+    mark_loss = masked_cross_entropy(mark, windows.mark, windows.mark_mask, "sum")
+    return case_loss, mark_loss, case, mark
 
 
 class RestoreTask(training.Stateless):
@@ -34,16 +35,25 @@ class RestoreTask(training.Stateless):
             held_out = held_out.select(np.sort(drawn))
         self.held_out = held_out
         self.batches = Batches(len(self.train_set), cfg.batch_size, cfg.seed)
+        self.shard = parallel.shard()  # each process takes its rows of every batch; no state
         torch.manual_seed(cfg.seed)
         self.model = Tagger(cfg)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
 
     def loss(self, step: int) -> Tensor:
-        return losses(self.model, self.train_set.select(self.batches(step)))[0]
+        """The step's batch's case loss per scored letter plus its mark loss per scored word
+        end, this process's share of them (its rows' windows)."""
+        batch = self.train_set.select(self.batches(step))
+        case, mark, _, _ = summed_losses(self.model, batch.select(self.shard.rows(len(batch))))
+        letters, word_ends = batch.case_mask.sum(), batch.mark_mask.sum()
+        case_share = training.share_of_mean(case, letters, self.shard)
+        return case_share + training.share_of_mean(mark, word_ends, self.shard)
 
     def evaluate(self) -> dict[str, float]:
         """Loss, F1 of capitals, and the mean F1 of the six marks, on the held-out windows."""
-        loss, case, mark = losses(self.model, self.held_out)
+        w = self.held_out
+        case_loss, mark_loss, case, mark = summed_losses(self.model, w)
+        loss = case_loss / w.case_mask.sum() + mark_loss / w.mark_mask.sum()
         f1 = scores(self.held_out, case.argmax(2) == 1, mark.argmax(2))
         marks = [f1[m] for m in MARKS[1:]]
         return {

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from tasks import checkpoint, cli
+from tasks import checkpoint, cli, parallel
 from tasks.patterns import training
 from tasks.patterns.batches import Batches
 from tasks.patterns.many_to_one.config import PRESETS, PlayKindConfig
@@ -34,15 +34,20 @@ class PlayKindTask(training.Stateless):
         self.held_ids, self.held_lengths = held_out.encode(vocab)
         self.weight = class_weights(train.labels, len(self.classes))
         self.batches = Batches(len(train), cfg.batch_size, cfg.seed)
+        self.shard = parallel.shard()  # each process takes its rows of every batch; no state
         torch.manual_seed(cfg.seed)
         self.model = SpeechClassifier(cfg, len(vocab), len(self.classes))
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
 
     def loss(self, step: int) -> Tensor:
+        """The class-weighted mean cross-entropy of the step's batch: Σ w_y · loss / Σ w_y,
+        this process's share of it (``share_of_mean``)."""
         idx = self.batches(step)
-        lengths = self.lengths[idx]
-        logits = self.model(self.ids[idx, : lengths.max()], lengths)
-        return F.cross_entropy(logits, self.train_set.labels[idx], weight=self.weight)
+        own = idx[self.shard.rows(len(idx))]
+        lengths, labels = self.lengths[own], self.train_set.labels
+        logits = self.model(self.ids[own, : lengths.max()], lengths)
+        total = F.cross_entropy(logits, labels[own], weight=self.weight, reduction="sum")
+        return training.share_of_mean(total, self.weight[labels[idx]].sum(), self.shard)
 
     def predict_held_out(self) -> Tensor:
         """Class scores of every held-out speech (N, K), in batches."""

@@ -5,7 +5,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from tasks import checkpoint, cli
+from tasks import checkpoint, cli, parallel
 from tasks.patterns import training
 from tasks.patterns.batches import SCENES, coins, draws
 from tasks.patterns.one_to_many import scenes
@@ -36,11 +36,14 @@ class CaptionTask(training.Stateless):
             "seen": scenes.draw_scenes(rng, self.holdout.train, cfg.held_out_scenes),
         }
         self.data = {name: tensors(rng, drawn) for name, drawn in self.scenes.items()}
+        self.shard = parallel.shard()  # each process takes its rows of every batch; no state
         torch.manual_seed(cfg.seed)
         self.model = Captioner(cfg)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
 
     def loss(self, step: int) -> Tensor:
+        """Mean cross-entropy per word (and end) of the step's scenes, this process's share of
+        it: every process draws the whole batch from (seed, step) and captions its rows."""
         rng = draws(self.cfg.seed, step, SCENES)
         images, targets = tensors(
             rng, scenes.draw_scenes(rng, self.holdout.train, self.cfg.batch_size)
@@ -48,8 +51,11 @@ class CaptionTask(training.Stateless):
         teacher = coins(
             self.cfg.seed, step, targets.shape, self.cfg.teacher_forcing, self.cfg.forcing_unit
         )
-        logits = self.model(images, targets, teacher)  # (N, T, V)
-        return masked_cross_entropy(logits, targets, targets != scenes.PAD)
+        real = targets != scenes.PAD  # (N, T)
+        own = self.shard.rows(len(targets))
+        logits = self.model(images[own], targets[own], teacher[own])  # (N/P, T, V)
+        total = masked_cross_entropy(logits, targets[own], real[own], reduction="sum")
+        return training.share_of_mean(total, real.sum(), self.shard)
 
     def caption(self, split: str) -> Tensor:
         """Greedy captions of a scored split: word ids (N, MAX_WORDS + 1)."""

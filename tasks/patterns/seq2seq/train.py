@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from tasks import checkpoint, cli
+from tasks import checkpoint, cli, parallel
 from tasks.patterns import training
 from tasks.patterns.batches import Batches, coins
 from tasks.patterns.seq2seq import dates
@@ -46,17 +46,23 @@ class DatesTask(training.Stateless):
         self.pairs = dates.make_splits(cfg.train_pairs, cfg.held_out_pairs)
         self.data = {name: Encoded.of(pairs) for name, pairs in self.pairs.items()}
         self.batches = Batches(cfg.train_pairs, cfg.batch_size, cfg.seed)
+        self.shard = parallel.shard()  # each process takes its rows of every batch; no state
         torch.manual_seed(cfg.seed)
         self.model = DateTranslator(cfg)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
 
     def loss(self, step: int) -> Tensor:
-        ids, lengths, targets = self.data["train"].rows(self.batches(step))
-        teacher = coins(
-            self.cfg.seed, step, targets.shape, self.cfg.teacher_forcing, self.cfg.forcing_unit
-        )
-        logits, _ = self.model(ids, lengths, targets, teacher)  # (N, 11, V)
-        return masked_cross_entropy(logits, targets, targets != dates.PAD)
+        """Mean cross-entropy per output character of the step's batch, this process's share
+        of it; the coins are drawn for the whole batch, and each process takes its rows'."""
+        idx = self.batches(step)
+        shape = (len(idx), dates.ISO_LENGTH + 1)
+        teacher = coins(self.cfg.seed, step, shape, self.cfg.teacher_forcing, self.cfg.forcing_unit)
+        own = self.shard.rows(len(idx))
+        ids, lengths, targets = self.data["train"].rows(idx[own])
+        logits, _ = self.model(ids, lengths, targets, teacher[own])  # (N/P, 11, V)
+        real = targets != dates.PAD
+        total = masked_cross_entropy(logits, targets, real, reduction="sum")
+        return training.share_of_mean(total, shape[0] * shape[1], self.shard)
 
     def translate(self, split: str) -> tuple[Tensor, Tensor | None]:
         """Greedy decoding of a held-out split: (output ids (N, 11), attention (N, 11, S))."""
