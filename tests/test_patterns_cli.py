@@ -66,6 +66,20 @@ def test_bad_input_of_each_demo_is_one_line(demo, flags, says, tmp_path, capsys)
     assert says in err and f"python -m tasks.patterns {demo} train" in err
 
 
+@pytest.mark.parametrize("demo", ["one-to-many", "seq2seq"])
+@pytest.mark.parametrize("cell", ["lnlstm", "mingru"])
+def test_a_decoder_of_a_cell_without_a_one_step_class_is_one_line(demo, cell, tmp_path, capsys):
+    err = one_line_error(capsys, lambda: train(demo, tmp_path / "run", "--cell", cell))
+    assert f"--cell {cell}:" in err and "no one-step cell class" in err and "rnn, lstm, gru" in err
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("demo", ["many-to-one", "many-to-many"])
+def test_a_demo_that_only_reads_with_a_layer_runs_a_variant_on_scratch(demo, tmp_path):
+    assert train(demo, tmp_path / "run", "--cell", "zoneout") == 0
+    assert (tmp_path / "run" / "results.md").is_file()
+
+
 @pytest.mark.parametrize("demo", DEMOS)
 def test_resume_after_ctrl_c_continues_exactly(demo, tmp_path, monkeypatch, capsys):
     assert train(demo, tmp_path / "whole") == 0

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from tasks.config import option
+from tasks.impl import cell_class
 
 FORCING_UNITS = ("step", "sequence")  # what one teacher-forcing coin decides (batches.coins)
 
@@ -36,7 +37,7 @@ class TrainingConfig:
     # one field a line, its comment is its --help (tasks/config.py): not reformatted
     # fmt: off
     impl: str = "scratch"  # which package builds the recurrent layers and cells: scratch | reference
-    cell: str = "gru"  # recurrent cell: rnn (Elman, tanh) | lstm | gru
+    cell: str = "gru"  # recurrent cell: rnn (Elman, tanh) | lstm | gru, or with --impl scratch lnlstm | peephole | chogru | variational | zoneout | mingru | minlstm
     embed_size: int = 32  # width of a token's embedding, the recurrent input x_t
     hidden_size: int = 128  # H: width of h_t (and of the LSTM's cell state c_t)
     batch_size: int = 64  # examples per optimizer step
@@ -52,11 +53,18 @@ class TrainingConfig:
 
 @dataclass
 class DecodingConfig(TrainingConfig):
+    """A demo that decodes steps a one-step cell (decoder.py): rnn, lstm or gru."""
+
     # one field a line, its comment is its --help (tasks/config.py): not reformatted
     # fmt: off
+    cell: str = "gru"  # recurrent cell of the encoder and the decoder: rnn (Elman, tanh) | lstm | gru (the decoder steps a one-step cell, which the variants lack)
     teacher_forcing: float = option(0.5, check=ratio)  # in training, the chance that a step reads the true previous token, not the decoder's own guess
     forcing_unit: str = option("step", choices=FORCING_UNITS)  # what one teacher-forcing coin decides: step (each step of each sequence) | sequence (all steps of one sequence)
     # fmt: on
+
+    def check(self) -> None:
+        """``BadInput`` for a cell without a one-step class to decode with."""
+        cell_class(self.impl, self.cell)
 
 
 def smoke(presets: dict[str, Any], impl: str, steps: int, seed: int, cell: str | None) -> Any:
