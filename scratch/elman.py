@@ -15,14 +15,17 @@ from scratch.declaration import Cell, FastLoop, Product, StepBackward, Weights
 from scratch.fused_elman import elman_layer_backward, elman_layer_forward
 
 
+# --8<-- [start:elman_step]
 def elman_step(x_proj: Tensor, state: tuple, w: Weights, nonlinearity: str):
     """One step forward. Returns (h_t,) (N, H) and what the backward step needs."""
     (h_prev,) = state
     a = torch.addmm(x_proj, h_prev, w.W_hh.t())  # (E1) a_t = x̂_t + h_{t−1} W_hhᵀ    (N, H)
     h = torch.tanh(a) if nonlinearity == "tanh" else torch.relu(a)  # (E2) h_t = φ(a_t)
     return (h,), (h_prev, h)
+    # --8<-- [end:elman_step]
 
 
+# --8<-- [start:elman_step_backward]
 def elman_step_backward(d_state: tuple, w: Weights, saved: tuple, nonlinearity: str):
     """d_state: (dL/dh_t,), from the output at t and from step t+1.
 
@@ -36,6 +39,7 @@ def elman_step_backward(d_state: tuple, w: Weights, saved: tuple, nonlinearity: 
     d_h_prev = d_a @ w.W_hh  # (E1) ∂a_t/∂h_{t−1} = W_hh
     d_W_hh = Product(d_a, h_prev)  # (E1) ∂a_t/∂W_hh: d_W_hh = Σ_t d_a_tᵀ h_{t−1}
     return StepBackward(d_a, (d_h_prev,), {"weight_hh": d_W_hh}, (d_h,))
+    # --8<-- [end:elman_step_backward]
 
 
 def _declare(nonlinearity: str) -> Cell:

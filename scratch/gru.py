@@ -18,6 +18,7 @@ from scratch.declaration import Cell, FastLoop, Product, StepBackward, Weights
 from scratch.fused_gru import gru_layer_backward, gru_layer_forward
 
 
+# --8<-- [start:gru_step]
 def gru_step(x_proj: Tensor, state: tuple, w: Weights):
     """One step forward. Returns (h_t,) (N, H) and what the backward step needs."""
     (h_prev,) = state
@@ -32,8 +33,10 @@ def gru_step(x_proj: Tensor, state: tuple, w: Weights):
     n = torch.tanh(x_n + r * h_n)  # (G4) n_t = tanh(x̂_n + r_t ⊙ ĥ_n)
     h = (1 - z) * n + z * h_prev  # (G5) h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1}
     return (h,), (r, z, n, h_n, h_prev)
+    # --8<-- [end:gru_step]
 
 
+# --8<-- [start:gru_step_backward]
 def gru_step_backward(d_state: tuple, w: Weights, saved: tuple):
     """d_state: (dL/dh_t,), from the output at t and from step t+1.
 
@@ -53,6 +56,7 @@ def gru_step_backward(d_state: tuple, w: Weights, saved: tuple):
     if w.b_hh is not None:
         d_weights["bias_hh"] = d_h_proj.sum(0)  # (G1) d_b_hh = Σ_t d_ĥ_t
     return StepBackward(d_x_proj, (d_h_prev,), d_weights, (d_h,))
+    # --8<-- [end:gru_step_backward]
 
 
 GRU_CELL = Cell(

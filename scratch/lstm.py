@@ -17,6 +17,7 @@ from scratch.declaration import Cell, FastLoop, Product, StepBackward, Weights
 from scratch.fused_lstm import FUSED_ORDER, lstm_layer_backward, lstm_layer_forward
 
 
+# --8<-- [start:lstm_step]
 def lstm_step(x_proj: Tensor, state: tuple, w: Weights):
     """One step forward. Returns (h_t, c_t) and what the backward step needs."""
     h_prev, c_prev = state
@@ -31,8 +32,10 @@ def lstm_step(x_proj: Tensor, state: tuple, w: Weights):
     m = o * tanh_c  # (L7) m_t = o_t ⊙ tanh(c_t)
     h = m if w.W_hr is None else m @ w.W_hr.t()  # (L8) h_t = m_t W_hrᵀ   (N, P)
     return (h, c), (i, f, g, o, h_prev, c_prev, tanh_c, m)
+    # --8<-- [end:lstm_step]
 
 
+# --8<-- [start:lstm_step_backward]
 def lstm_step_backward(d_state: tuple, w: Weights, saved: tuple):
     """d_state: dL/dh_t and dL/dc_t (from the output at t and from step t+1).
 
@@ -61,6 +64,7 @@ def lstm_step_backward(d_state: tuple, w: Weights, saved: tuple):
     if w.W_hr is not None:
         d_weights["weight_hr"] = Product(d_h, m)  # (L8) d_W_hr = Σ_t d_h_tᵀ m_t
     return StepBackward(d_a, (d_h_prev, d_c_prev), d_weights, (d_h, d_c))
+    # --8<-- [end:lstm_step_backward]
 
 
 LSTM_CELL = Cell(

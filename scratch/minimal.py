@@ -7,32 +7,12 @@ other layers. torch.nn has no such layers, so `reference` has no twin: the tests
 against an autograd implementation written from the paper's equations. docs/minimal.md.
 """
 
-from scratch.modules import RNNBase
+from scratch.modules import CellStack
 
 
-class MinimalRNN(RNNBase):
+class MinimalRNN(CellStack):
     """A stack of one minimal cell (``MODE``, a registry key); torch.nn.GRU's arguments, less
     what has no meaning without a recurrent weight. hx is h_0, (layers · directions, N, H)."""
-
-    MODE = ""
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        device=None,
-        dtype=None,
-        bptt: str = "manual",
-    ) -> None:
-        super().__init__(
-            self.MODE, input_size, hidden_size, num_layers, bias, batch_first, dropout,
-            bidirectional, 0, device, dtype, bptt,
-        )  # fmt: skip
 
 
 class MinGRU(MinimalRNN):

@@ -329,3 +329,28 @@ class GRU(RNNBase):
             "GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
             bidirectional, 0, device, dtype, bptt,
         )  # fmt: skip
+
+
+class CellStack(RNNBase):
+    """A stack of the one cell ``MODE`` names (a registry key) with torch.nn's constructor, no
+    projection: the base of the layers torch.nn lacks (variants.py, minimal.py)."""
+
+    MODE: str
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device=None,
+        dtype=None,
+        bptt: str = "manual",
+    ) -> None:
+        super().__init__(
+            self.MODE, input_size, hidden_size, num_layers, bias, batch_first, dropout,
+            bidirectional, 0, device, dtype, bptt,
+        )  # fmt: skip

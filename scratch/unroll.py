@@ -52,6 +52,7 @@ def _masks_by_step(cell: Cell, w: Weights, steps: Steps) -> dict:
     return {n: steps.split(w.masks[n]) for n, kind in cell.masks.items() if kind == "step"}
 
 
+# --8<-- [start:readable_loop]
 def readable_forward(cell: Cell, x_proj: Tensor, state0: tuple, w: Weights, steps: Steps):
     """The forward loop over the cell's step. Returns the outputs (T_total, H_out), the final
     state, and the tape that BPTT reads: what each step saved."""
@@ -93,6 +94,7 @@ def _total(shares: list):
     if isinstance(first, tuple):
         return torch.cat([_total([s[k] for s in shares]) for k in range(len(first))])
     return torch.stack(shares).sum(0)
+    # --8<-- [end:readable_loop]
 
 
 def reorder(cell: Cell, w: Weights, order) -> Weights:
@@ -138,6 +140,7 @@ def layer_forward(cell: Cell, x: Tensor, state0: tuple, w: Weights, steps: Steps
     return readable_forward(cell, input_projection(cell, x, w), state0, w, steps)
 
 
+# --8<-- [start:layer_backward]
 def layer_backward(cell, fast, d_y, d_state_n, x, w: Weights, steps, tape, need_d_x, record):
     """BPTT, then the gradients x̂ carries: dL/dx, dL/dW_ih and the folded biases' dL/db.
     Returns dL/dx (or None), dL/d(state_0), and kind -> gradient for every weight."""
@@ -163,3 +166,4 @@ def layer_backward(cell, fast, d_y, d_state_n, x, w: Weights, steps, tape, need_
         if w.of(kind) is not None:
             d_w[kind] = torch.cat([d.sum(0) for d in d_X_blocks])  # Σ_t d_x̂_t
     return d_x, d_state0, unorder(cell, d_w, order)
+    # --8<-- [end:layer_backward]

@@ -21,36 +21,12 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
 from scratch import checks
-from scratch.modules import RNNBase
+from scratch.modules import CellStack
 
 MaskSet = dict[tuple[int, int], dict[str, Tensor]]  # (layer, direction) -> mask name -> tensor
 
 
-class _Variant(RNNBase):
-    """A stack of one variant cell (``MODE``, a registry key) with torch.nn's constructor."""
-
-    MODE: str
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        device=None,
-        dtype=None,
-        bptt: str = "manual",
-    ) -> None:
-        super().__init__(
-            self.MODE, input_size, hidden_size, num_layers, bias, batch_first, dropout,
-            bidirectional, 0, device, dtype, bptt,
-        )  # fmt: skip
-
-
-class LayerNormLSTM(_Variant):
+class LayerNormLSTM(CellStack):
     """LSTM with layer normalisation of both products and of c_t's output path (Ba et al. 2016):
     â_t = LN_ih(x_t W_ihᵀ) + LN_hh(h_{t−1} W_hhᵀ) + b_ih + b_hh, h_t = o_t ⊙ tanh(LN_c(c_t)),
     carrying the un-normalised c_t. Own parameters: ln_{ih,hh}_{weight,bias}_l{k} (4H,) and
@@ -59,7 +35,7 @@ class LayerNormLSTM(_Variant):
     MODE = "LNLSTM"
 
 
-class PeepholeLSTM(_Variant):
+class PeepholeLSTM(CellStack):
     """LSTM whose gates see the cell state (Gers et al. 2002): i_t, f_t through w_ci, w_cf from
     c_{t−1}, o_t through w_co from c_t. Own parameters: weight_c{i,f,o}_l{k} (H,), starting at 0,
     where this layer is torch.nn.LSTM. docs/variants.md#peephole."""
@@ -67,7 +43,7 @@ class PeepholeLSTM(_Variant):
     MODE = "PEEPHOLE"
 
 
-class ChoGRU(_Variant):
+class ChoGRU(CellStack):
     """The GRU of Cho et al. (2014): n_t = tanh(x̂_n + (r_t ⊙ h_{t−1}) W_hnᵀ), the reset gate
     before the product, not torch.nn.GRU's r_t ⊙ (h_{t−1} W_hnᵀ + b_hn). torch.nn.GRU's
     parameters. docs/variants.md#chogru."""
@@ -75,7 +51,7 @@ class ChoGRU(_Variant):
     MODE = "CHOGRU"
 
 
-class _MaskedVariant(_Variant):
+class _MaskedVariant(CellStack):
     """A variant whose cell reads masks: drawn, their expectations, or given to forward."""
 
     RATES: tuple[str, ...]  # the attribute holding each mask's rate, in the cell's mask order

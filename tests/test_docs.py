@@ -123,9 +123,11 @@ LABEL = r"[A-Z][A-Za-z]{0,3}\d+"
 
 
 def labels_in(text: str) -> set[str]:
-    """Equation labels: (L6), (L2–L5), (G2, G3), from (E1) ... A range names each label in it."""
+    """Equation labels: (L6), (L2–L5), (G2, G3), from (E1), and \\tag{L6} in the docs' math.
+    A range names each label in it."""
     found = set()
-    for group in re.findall(rf"\(({LABEL}(?:\s*[–,-]\s*{LABEL})*)\)", text):
+    groups = re.findall(rf"\(({LABEL}(?:\s*[–,-]\s*{LABEL})*)\)", text)
+    for group in groups + re.findall(rf"\\tag\{{({LABEL})\}}", text):
         for first, last in re.findall(rf"({LABEL})(?:\s*–\s*({LABEL}))?", group):
             prefix = first.rstrip("0123456789")
             lo, hi = int(first[len(prefix) :]), int((last or first)[len(prefix) :])
@@ -221,3 +223,85 @@ def test_command_lines_the_docs_show_take_those_flags(page):
         if alone and alone.group(1) not in every_help:
             wrong.append(alone.group(1))
     assert not wrong, f"{page.name} shows flags the command lines do not take: {wrong}"
+
+
+INCLUDE = re.compile(r'^--8<-- "([^":]+):([\w-]+)"$', flags=re.M)
+SECTION_MARK = re.compile(r"^\s*# --8<-- \[(start|end):([\w-]+)\]$", flags=re.M)
+
+
+def sections_in(path: Path) -> dict[str, str]:
+    """The named snippet sections of a source file: name -> the lines between its markers."""
+    text, found = path.read_text(encoding="utf-8"), {}
+    for start in SECTION_MARK.finditer(text):
+        if start.group(1) == "start":
+            end = re.search(rf"^\s*# --8<-- \[end:{start.group(2)}\]$", text, flags=re.M)
+            assert end, f"{path.name}: section {start.group(2)} has no end marker"
+            found[start.group(2)] = text[start.end() : end.start()]
+    return found
+
+
+def test_code_the_docs_include_is_marked_in_the_source_and_every_mark_is_included():
+    """`--8<-- "scratch/lstm.py:lstm_step"` in a page shows the lines between the source's
+    `# --8<-- [start:lstm_step]` and `[end:lstm_step]` (mkdocs.yml, pymdownx.snippets). Each
+    include names a marked section, and each marked section is shown by some page."""
+    included, missing = set(), []
+    for page in PAGES:
+        for path, name in INCLUDE.findall(page.read_text(encoding="utf-8")):
+            included.add((path, name))
+            if not (ROOT / path).exists() or name not in sections_in(ROOT / path):
+                missing.append(f"{page.name}: {path}:{name}")
+    marked = {(str(p.relative_to(ROOT)), n) for p in SOURCES for n in sections_in(p)}
+    assert not missing, f"includes of sections the source does not mark: {missing}"
+    assert not marked - included, f"marked sections no page shows: {sorted(marked - included)}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_each_equation_of_the_math_is_shown_with_the_code_that_computes_it(page):
+    """An equation tagged in a page's display math, \\tag{L6}, is followed by the code that
+    computes it: the first include after that block is a section with the line `# (L6)`."""
+    text, unshown = page.read_text(encoding="utf-8"), []
+    for block in re.finditer(r"\$\$(.*?)\$\$", text, flags=re.S):
+        tagged = set(re.findall(rf"\\tag\{{({LABEL})\}}", block.group(1)))
+        after = INCLUDE.search(text, block.end())
+        shown = (
+            labels_in(sections_in(ROOT / after.group(1)).get(after.group(2), ""))
+            if after
+            else set()
+        )
+        unshown += sorted(tagged - shown)
+    assert not unshown, f"{page.name}: equations not followed by the code computing them: {unshown}"
+
+
+@pytest.mark.parametrize("page", ["cells.md", "layers.md"])
+def test_the_equations_of_the_cell_pages_are_math_not_text(page):
+    """No equation of these pages is left as an indented plain-text block: each is math."""
+    text = re.sub(r"```.*?```", "", (ROOT / "docs" / page).read_text(encoding="utf-8"), flags=re.S)
+    indented = re.findall(r"\n\n((?: {4}\S.*\n)+)", text)
+    assert not indented, f"{page}: plain-text equation blocks: {indented}"
+
+
+FIGURE = re.compile(
+    r"!\[([^\]]*)\]\(([^)\s]+)\)\n(?:[ \t]*\n)?(/// caption\n.*?\n///|\*[^*]+\*)?", re.S
+)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_figure_has_alt_text_and_a_caption_naming_its_command(page):
+    """A figure's caption is a `/// caption` block under it (or an italic paragraph right after
+    it), and names the command that made the figure, so a reader can make it again."""
+    bad = []
+    for alt, src, caption in FIGURE.findall(page.read_text(encoding="utf-8")):
+        if not alt.strip():
+            bad.append(f"{src}: no alt text")
+        if not re.search(r"`[^`]*(?:python -m|torchrun) [^`]*`", caption or ""):
+            bad.append(f"{src}: no caption naming the command that made it")
+    assert not bad, f"{page.name}: {bad}"
+
+
+def test_every_committed_figure_is_shown_by_a_page():
+    shown = {
+        src for page in PAGES for _, src, _ in FIGURE.findall(page.read_text(encoding="utf-8"))
+    }
+    shown = {Path(src).name for src in shown}
+    unused = [f.name for f in (ROOT / "docs" / "figures").glob("*") if f.name not in shown]
+    assert not unused, f"figures no page shows: {unused}"

@@ -1,0 +1,130 @@
+"""The docs as a site, in a real browser. mkdocs builds docs/ with --strict (a broken link, a
+missing snippet or an unlisted page fails it); headless Chromium opens every built page, which
+must load without a console error or a failed load, ask for nothing outside the site, and show
+its math typeset by KaTeX, equation labels included, with no raw \\( or $$ left in its text. The
+cell pages are saved as screenshots under runs/site/ for a person to look at.
+
+Without mkdocs or Chromium on the machine the tests skip and say which is missing; under CI
+(CI=true) they fail instead, since CI's machine must have both (.ci/run installs them)."""
+
+import functools
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.browser import Page, find_chromium
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = sorted((ROOT / "docs").glob("*.md"))
+SHOTS = ROOT / "runs" / "site"
+CHROMIUM = find_chromium()
+
+
+def _missing() -> str | None:
+    if importlib.util.find_spec("mkdocs") is None:
+        return 'mkdocs is not installed: pip install -e ".[docs]"'
+    if CHROMIUM is None:
+        return "Chromium is not installed: apt-get install chromium"
+    return None
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    """docs/ built by ``mkdocs build --strict`` into a temporary folder."""
+    if (reason := _missing()) is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the site test: {reason}")
+        pytest.skip(reason)
+    out = tmp_path_factory.mktemp("site")
+    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)]
+    env = os.environ | {"NO_MKDOCS_2_WARNING": "1"}  # the theme's notice, not a warning of ours
+    built = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
+    if built.returncode != 0:
+        pytest.fail(f"mkdocs build --strict failed:\n{built.stdout}{built.stderr}")
+    return out
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser(site, tmp_path_factory):
+    """(a Chromium tab, the base URL of the built site served on the loopback)."""
+    with Page(CHROMIUM, tmp_path_factory.mktemp("profile")) as page:  # before the thread below
+        server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=site))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            yield page, f"http://127.0.0.1:{server.server_address[1]}/"
+        finally:
+            server.shutdown()
+            server.server_close()
+
+
+def url_of(page: Path) -> str:
+    """A page's path in the built site (mkdocs' directory URLs)."""
+    return "" if page.stem == "index" else f"{page.stem}/"
+
+
+# What a page shows once loaded: its math elements, how many KaTeX typeset (math.js reports the
+# others on the console), text outside code and math that still holds a TeX delimiter, images.
+PAGE_STATE = r"""(() => {
+  const article = document.querySelector("article");
+  const math = [...article.querySelectorAll(".arithmatex")];
+  const raw = [];
+  const walker = document.createTreeWalker(article, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (node.parentElement.closest("pre, code, .katex")) continue;
+    if (["\\(", "\\)", "\\[", "\\]", "$$"].some(mark => node.data.includes(mark)))
+      raw.push(node.data.trim().slice(0, 80));
+  }
+  const images = [...article.querySelectorAll("img")].map(image => ({
+    src: image.getAttribute("src"), alt: image.alt, loaded: image.naturalWidth > 0 }));
+  return {
+    math: math.length,
+    typeset: math.filter(element => element.querySelector(".katex-html")).length,
+    math_text: math.map(element => element.innerText).join(" "),
+    raw, images };
+})()"""
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_page_loads_cleanly_with_its_math_typeset(browser, page):
+    tab, base = browser
+    loaded = tab.open(base + url_of(page))
+    assert not loaded["problems"], f"{page.name}: {loaded['problems']}"
+    outside = [u for u in loaded["requests"] if not u.startswith((base, "data:", "blob:"))]
+    assert not outside, f"{page.name} loads from outside the site: {outside}"
+    state = tab.evaluate(PAGE_STATE)
+    source = page.read_text(encoding="utf-8")
+    if "$$" in source or "\\(" in source:
+        assert state["math"] > 0, f"{page.name} has math in its source but none on the page"
+    assert state["typeset"] == state["math"], f"{page.name}: KaTeX typeset {state}"
+    assert not state["raw"], f"{page.name} shows raw TeX: {state['raw']}"
+    for label in re.findall(r"\\tag\{([^}]+)\}", source):
+        assert f"({label})" in state["math_text"], f"{page.name}: label ({label}) not shown"
+    for image in state["images"]:
+        assert image["alt"].strip(), f"{page.name}: {image['src']} has no alt text"
+        assert image["loaded"], f"{page.name}: {image['src']} did not load"
+
+
+def test_screenshots_of_the_cell_pages(browser):
+    """runs/site/: the LSTM section as a reader first sees it, and the two cell pages whole."""
+    tab, base = browser
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    assert not tab.open(base + "cells/")["problems"]
+    top = tab.evaluate("document.getElementById('lstm').getBoundingClientRect().top + scrollY")
+    tab.screenshot(SHOTS / "lstm.png", top=max(0, top - 80), height=1800)  # from its heading
+    tab.screenshot(SHOTS / "cells.png")
+    assert not tab.open(base + "layers/")["problems"]
+    tab.screenshot(SHOTS / "layers.png")
+    for name in ("lstm.png", "cells.png", "layers.png"):
+        assert (SHOTS / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
