@@ -349,7 +349,11 @@ class CellStack(RNNBase):
         device=None,
         dtype=None,
         bptt: str = "manual",
+        **kwargs,
     ) -> None:
+        if "proj_size" in kwargs:
+            raise ValueError(f"{type(self).__name__} has no projection: only LSTM takes proj_size")
+        checks.check_no_extra_kwargs(type(self).__name__, kwargs)
         super().__init__(
             self.MODE, input_size, hidden_size, num_layers, bias, batch_first, dropout,
             bidirectional, 0, device, dtype, bptt,

@@ -142,6 +142,10 @@ class Diverged(RunFailed):
     """The loss or the gradient norm of a step was not finite; the step was not applied."""
 
 
+class _OptimizerFailed(Exception):
+    """The optimizer could not apply a step (Adam's float32 update overflows at an absurd lr)."""
+
+
 def seed_everything(seed: int) -> None:
     """Seed every generator a task may draw from (torch, NumPy, Python's ``random``)."""
     torch.manual_seed(seed)
@@ -190,7 +194,14 @@ def train(
         try:
             while step < cfg.steps:
                 started = time.perf_counter()
-                record = _train_step(task, step, cfg, ddp, world)
+                try:
+                    record = _train_step(task, step, cfg, ddp, world)
+                except _OptimizerFailed as error:
+                    raise RunFailed(
+                        f"the optimizer could not apply step {step + 1} ({error}) at learning "
+                        f"rate {task.optimizer.param_groups[0]['lr']:g}; "
+                        f"{_last_good(out, saved)}; try a smaller --lr"
+                    ) from None
                 seconds = time.perf_counter() - started
                 if not (math.isfinite(record["loss"]) and math.isfinite(record["grad_norm"])):
                     _log(writes, {"step": step + 1, "split": "diverged", **record})
@@ -302,7 +313,10 @@ def _train_step(
         torch.nn.utils.clip_grads_with_norm_(params, cfg.clip, norm)
     elif cfg.clip_mode == "value":
         torch.nn.utils.clip_grad_value_(params, cfg.clip)
-    task.optimizer.step()
+    try:
+        task.optimizer.step()
+    except RuntimeError as error:  # e.g. "value cannot be converted to type float without overflow"
+        raise _OptimizerFailed(first_line(error)) from None
     return record
 
 

@@ -5,6 +5,9 @@ import errno
 import json
 import os
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -258,3 +261,18 @@ def test_without_a_gpu_compare_says_no_cuda_device(tmp_path, capsys):
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["equivalence"]["cuda"] is None and results["meta"]["cuda"] is None
     assert "no CUDA device" in (tmp_path / "report.md").read_text()
+
+
+def test_ctrl_c_while_compare_is_still_starting_is_one_line_and_130(tmp_path):
+    # torch and matplotlib take seconds to import: the interrupt lands there, not in main()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "compare", "--quick", "--no-progress", "--out", str(tmp_path / "r")],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "r").exists()

@@ -313,3 +313,15 @@ def test_full_disk_while_drawing_keeps_the_previous_figure(tmp_path, monkeypatch
         loop.train(ToyTask(), CFG, tmp_path, resume=True)
     assert (tmp_path / "loss.png").read_bytes() == figure
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_an_optimizer_that_cannot_apply_a_step_stops_the_run_in_one_line(tmp_path):
+    # Adam steps by lr / (1 − 0.9^k), at step 4 and lr 3e38 more than float32 holds: torch raises
+    cfg = replace(CFG, checkpoint_every=1, lr_schedule=lambda step: 0.01 if step < 3 else 3e38)
+    with pytest.raises(loop.RunFailed) as stopped:
+        loop.train(ToyTask(), cfg, tmp_path)
+    message, path = str(stopped.value), tmp_path / loop.CHECKPOINT
+    assert message.startswith("the optimizer could not apply step 4 (value cannot be converted")
+    assert f"at learning rate 3e+38; the last good checkpoint is {path} (step 3)" in message
+    assert message.endswith("untouched; try a smaller --lr") and "\n" not in message
+    assert checkpoint.load(path)["step"] == 3

@@ -316,3 +316,13 @@ def test_torch_func_grad_runs_our_backward(name):
     params = {k: v.detach() for k, v in ref.named_parameters()}
     mine, theirs = torch.func.grad(loss)(params, ours), torch.func.grad(loss)(params, ref)
     assert_close(mine, theirs)
+
+
+@pytest.mark.parametrize("layer", [scratch.LayerNormLSTM, scratch.ChoGRU, scratch.MinGRU])
+def test_a_layer_torch_nn_lacks_names_itself_when_it_refuses_an_argument(layer):
+    with pytest.raises(ValueError, match=f"^{layer.__name__} has no projection: only LSTM takes"):
+        layer(3, 4, proj_size=2)
+    with pytest.raises(
+        TypeError, match=rf"^{layer.__name__} got unexpected keyword .*'nonlinearity'"
+    ):
+        layer(3, 4, nonlinearity="relu")
