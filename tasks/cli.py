@@ -3,12 +3,14 @@ command, and one way to end badly.
 
 A task describes its ``train`` command with a ``Trainer`` (its config class, presets, how to
 build what the loop trains, what to do at the end), and any other command with a ``Command``
-(its options dataclass, what it runs); ``main`` builds the whole command line from them. Every
-task then gets, the same way:
+(its options dataclass, what it runs); ``main`` builds the whole command line from them, and
+``main_of_many`` that of a task of several demos, each a ``Trainer`` (``prog DEMO train ...``).
+Every task then gets, the same way:
 
 - one flag per config field (``add_config_flags``): ``hidden_size`` is ``--hidden-size``, its
   help is the field's comment, its choices and checks are the field's ``Rule``
-  (tasks/config.py), applied as the flag is read;
+  (tasks/config.py), applied as the flag is read; a ``bool`` field is a pair of switches
+  (``--attention`` / ``--no-attention``);
 - ``--preset NAME`` or ``--smoke`` (the ``smoke`` preset); flags given with either win over it;
 - ``--out DIR`` (default runs/<task>/<date-time>), ``--resume``, ``--no-progress``;
 - resume from the checkpoint alone: its config, its data fingerprint; ``--resume`` may change
@@ -48,10 +50,20 @@ class Parser(argparse.ArgumentParser):
 
 def add_config_flags(parser: argparse.ArgumentParser, cls: type) -> None:
     """One flag per field of config dataclass ``cls``. A flag left out is absent from the parsed
-    namespace (``given`` finds only what was typed), so the preset or checkpoint decides it."""
+    namespace (``given`` finds only what was typed), so the preset or checkpoint decides it. A
+    ``bool`` field is a pair of switches: ``attention`` is ``--attention`` / ``--no-attention``."""
     hints = typing.get_type_hints(cls)
     helps = config.comments(cls)
     for f in fields(cls):
+        if hints[f.name] is bool:
+            parser.add_argument(
+                config.flag(f.name),
+                dest=f.name,
+                action=argparse.BooleanOptionalAction,
+                default=argparse.SUPPRESS,
+                help=helps[f.name],
+            )
+            continue
         kind, many = _flag_type(hints[f.name], f.name)
         r = config.rule(cls, f.name)
         parser.add_argument(
@@ -148,7 +160,7 @@ def add_train_command(commands: argparse._SubParsersAction, trainer: Trainer, he
     p.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_config_flags(p, trainer.config)
-    p.set_defaults(run=lambda args: train(args, trainer))
+    p.set_defaults(run=lambda args: train(args, trainer), prog=p.prog)
 
 
 def train(args: argparse.Namespace, trainer: Trainer) -> int:
@@ -285,13 +297,30 @@ def main(
 ) -> int:
     """A task's whole command line: ``train`` and ``commands``; returns the exit status."""
     parser = Parser(prog=prog, description=description)
+    add_commands(parser, trainer, *commands)
+    return run(parser, argv)
+
+
+def main_of_many(
+    argv: list[str] | None, prog: str, description: str, trainers: dict[str, Trainer]
+) -> int:
+    """One command line for a task of several demos, each with its own ``train``:
+    ``prog NAME train ...`` for each ``NAME`` of ``trainers``; returns the exit status."""
+    parser = Parser(prog=prog, description=description)
+    sub = parser.add_subparsers(dest="demo", required=True)
+    for name, trainer in trainers.items():
+        add_commands(sub.add_parser(name, help=trainer.about, description=trainer.about), trainer)
+    return run(parser, argv)
+
+
+def add_commands(parser: argparse.ArgumentParser, trainer: Trainer, *commands: Command) -> None:
+    """``train`` and ``commands`` as the subcommands of ``parser``."""
     sub = parser.add_subparsers(dest="command", required=True)
     add_train_command(sub, trainer, f"train a model ({trainer.about}); writes a run folder")
     for command in commands:
         p = sub.add_parser(command.name, help=command.help, description=command.help)
         add_config_flags(p, command.config)
-        p.set_defaults(run=lambda args, c=command: c.run(_options(args, c.config)))
-    return run(parser, argv)
+        p.set_defaults(run=lambda args, c=command: c.run(_options(args, c.config)), prog=p.prog)
 
 
 def _options(args: argparse.Namespace, cls: type) -> Any:
@@ -305,7 +334,7 @@ def run(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
     line each: ``BadInput`` exits 2 like a parse error; ``RunFailed`` returns 1; an interrupted
     run returns 130. Returns the exit status."""
     args = parser.parse_args(argv)
-    prog = f"{parser.prog} {args.command}"
+    prog = args.prog  # the command's own, e.g. "python -m tasks.patterns seq2seq train"
     say = parallel.launched_lead()  # under torchrun, rank 0 alone says what happened
     try:
         return args.run(args)

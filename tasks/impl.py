@@ -1,4 +1,4 @@
-"""The one place where ``--impl`` becomes a module and ``--cell`` a layer class.
+"""The one place where ``--impl`` becomes a module and ``--cell`` a layer or one-step cell class.
 
 Every task asks here and nowhere else, so the vocabulary is the same in every task:
 
@@ -27,17 +27,18 @@ class Cell:
     about: str  # a few words for --help
     impls: tuple[str, ...] = IMPLS  # the implementations that have it
     options: dict = field(default_factory=dict)  # the layer's own arguments, e.g. its rates
+    states: int = 1  # state tensors a step carries: 1 (h), or 2 (h, c) for the LSTM
 
 
 SCRATCH_ONLY = ("scratch",)
 
 CELLS = {
     "rnn": Cell("RNN", "Elman RNN, tanh"),
-    "lstm": Cell("LSTM", "long short-term memory"),
+    "lstm": Cell("LSTM", "long short-term memory", states=2),
     "gru": Cell("GRU", "gated recurrent unit"),
     # The variants torch.nn lacks (docs/variants.md) and the minimal RNNs (docs/minimal.md).
-    "lnlstm": Cell("LayerNormLSTM", "layer-normalised LSTM", SCRATCH_ONLY),
-    "peephole": Cell("PeepholeLSTM", "LSTM with peephole connections", SCRATCH_ONLY),
+    "lnlstm": Cell("LayerNormLSTM", "layer-normalised LSTM", SCRATCH_ONLY, states=2),
+    "peephole": Cell("PeepholeLSTM", "LSTM with peephole connections", SCRATCH_ONLY, states=2),
     "chogru": Cell("ChoGRU", "the GRU as Cho et al. wrote it", SCRATCH_ONLY),
     # Rates: Gal & Ghahramani (2016) use 0.25 on the input and the state of their medium
     # language model; Krueger et al. (2017) zone out c at 0.5 and h at 0.05 at character level.
@@ -46,12 +47,14 @@ CELLS = {
         "LSTM, variational dropout 0.25 on x and h",
         SCRATCH_ONLY,
         {"dropout_input": 0.25, "dropout_hidden": 0.25},
+        states=2,
     ),
     "zoneout": Cell(
         "ZoneoutLSTM",
         "LSTM, zoneout 0.05 on h, 0.5 on c",
         SCRATCH_ONLY,
         {"zoneout_h": 0.05, "zoneout_c": 0.5},
+        states=2,
     ),
     "mingru": Cell("MinGRU", "minGRU, trained by a parallel scan", SCRATCH_ONLY),
     "minlstm": Cell("MinLSTM", "minLSTM, trained by a parallel scan", SCRATCH_ONLY),
@@ -80,3 +83,22 @@ def layer_class(impl: str, cell: str) -> Callable[..., object]:
     check_cell(impl, cell)
     layer = getattr(load_impl(impl), CELLS[cell].layer)
     return functools.partial(layer, **CELLS[cell].options) if CELLS[cell].options else layer
+
+
+def cell_class(impl: str, cell: str) -> type:
+    """The one-step cell class (``RNNCell``, ``LSTMCell``, ...) that ``cell`` names, from
+    ``impl``: what a decoder steps through one output at a time. ``BadInput`` for a cell that
+    has a layer but no one-step class (the variants and the minimal RNNs)."""
+    check_cell(impl, cell)
+    found = getattr(load_impl(impl), CELLS[cell].layer + "Cell", None)
+    if found is None:
+        steppable = ", ".join(name for name in CELLS if _has_cell_class(impl, name))
+        raise BadInput(
+            f"--cell {cell}: {CELLS[cell].layer} has no one-step cell class to decode with, "
+            f"one output at a time; use one of {steppable}"
+        )
+    return found
+
+
+def _has_cell_class(impl: str, cell: str) -> bool:
+    return impl in CELLS[cell].impls and hasattr(load_impl(impl), CELLS[cell].layer + "Cell")

@@ -2,8 +2,10 @@
 
 Each entry names a package that provides, on the shared scaffolding:
 
-- ``main(argv) -> int``: its command line, with a ``train`` command that takes ``--smoke`` and
-  ``--out DIR`` (CI runs ``python -m <module> train --smoke --out DIR`` from an installed wheel);
+- a command line with a ``train`` command that takes ``--smoke`` and ``--out DIR``: its own
+  ``main(argv) -> int`` (``python -m <module> train ...``), or, for one demo of a task of
+  several, the entry's ``command`` (``python -m tasks.patterns seq2seq train ...``); CI runs
+  ``python -m <command> train --smoke --out DIR`` from an installed wheel;
 - ``smoke_losses(impl, steps, seed, cell=None) -> list[float]``: the training loss of every step
   of its small model on ``impl``, writing no files and printing nothing; compare's tasks check
   (compare/tasks_check.py) requires scratch and reference to agree step by step.
@@ -19,8 +21,14 @@ from types import ModuleType
 @dataclass(frozen=True)
 class Entry:
     name: str  # what compare's table calls it
-    module: str  # the package: python -m <module>
+    module: str  # the package with smoke_losses
     about: str  # one line for tables and help
+    command: str = ""  # what follows `python -m` to reach its train command; "" = the module
+
+    @property
+    def run(self) -> str:
+        """The words after ``python -m`` that lead to its ``train`` command."""
+        return self.command or self.module
 
 
 TASKS = {
@@ -28,6 +36,15 @@ TASKS = {
     for entry in (
         Entry("text", "tasks.text", "character-level language model on Shakespeare"),
         Entry("series", "tasks.series", "time-series forecasting beside yardsticks"),
+        *(
+            Entry(name, f"tasks.patterns.{name.replace('-', '_')}", about, f"tasks.patterns {name}")
+            for name, about in (
+                ("many-to-one", "which kind of play a speech is from"),
+                ("one-to-many", "captions of generated scenes"),
+                ("many-to-many", "case and punctuation restored, character by character"),
+                ("seq2seq", "dates into ISO form, with attention"),
+            )
+        ),
     )
 }
 

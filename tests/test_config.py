@@ -85,6 +85,19 @@ def test_generated_flags_read_types_lists_and_rules():
         parser.parse_args(["--window", "1"])
 
 
+def test_a_bool_field_is_a_pair_of_switches():
+    @dataclass
+    class Switched:
+        attention: bool = True  # read the memory with attention
+
+    parser = cli.Parser(prog="demo")
+    cli.add_config_flags(parser, Switched)
+    assert cli.given(parser.parse_args(["--no-attention"]), Switched) == {"attention": False}
+    assert cli.given(parser.parse_args(["--attention"]), Switched) == {"attention": True}
+    assert cli.given(parser.parse_args([]), Switched) == {}  # left out: the preset decides
+    assert "read the memory with attention" in parser.format_help()
+
+
 def test_a_field_of_a_type_without_a_flag_is_a_programming_error():
     @dataclass
     class Odd:

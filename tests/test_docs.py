@@ -165,20 +165,23 @@ def test_one_minus_glyph_in_docs_and_comments():
 
 
 def cli_modules() -> list[str]:
-    """Every command line of the project: compare, and each task of the registry."""
+    """Every command line of the project, as the words after ``python -m``: compare, and each
+    task of the registry (a demo of a task of several is its module and its name)."""
     from tasks.registry import TASKS
 
-    return ["compare", *(entry.module for entry in TASKS.values())]
+    return ["compare", *(entry.run for entry in TASKS.values())]
 
 
 @functools.cache
 def help_text(module: str, command: str | None) -> str:
-    """What ``python -m module [command] --help`` prints, from the module's own main()."""
-    package = importlib.import_module(module)
-    main = getattr(package, "main", None) or importlib.import_module(f"{module}.cli").main
+    """What ``python -m module [command] --help`` prints, from the module's own main();
+    ``module`` may name a demo after the module (``tasks.patterns seq2seq``)."""
+    name, *words = module.split()
+    package = importlib.import_module(name)
+    main = getattr(package, "main", None) or importlib.import_module(f"{name}.cli").main
     out = io.StringIO()
     with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
-        main([*([command] if command else []), "--help"])
+        main([*words, *([command] if command else []), "--help"])
     return out.getvalue()
 
 
@@ -186,6 +189,16 @@ def commands_of(module: str) -> list[str]:
     """The subcommands that the top-level help lists, e.g. {train,sample}."""
     found = re.search(r"\{([\w,-]+)\}", help_text(module, None))
     return found.group(1).split(",") if found else []
+
+
+def split_command(module: str, rest: str, modules: list[str]) -> tuple[str | None, list[str]]:
+    """(the command line of ``modules`` that ``python -m module rest`` runs, or None; the words
+    after it): ``tasks.patterns seq2seq train --x`` is ``tasks.patterns seq2seq``'s."""
+    words = [module, *rest.split()]
+    for known in sorted(modules, key=len, reverse=True):
+        if words[: len(known.split())] == known.split():
+            return known, words[len(known.split()) :]
+    return None, []
 
 
 # `python -m MODULE ...`, or `torchrun [its flags] -m MODULE ...`: the flags after MODULE are ours
@@ -198,10 +211,10 @@ def test_command_lines_the_docs_show_take_those_flags(page):
     every_help = "".join(help_text(m, c) for m in modules for c in [None, *commands_of(m)])
     every_help += torchrun_parser().format_help()  # `--nnodes`: torchrun's own flags
     for span in code_spans(page.read_text(encoding="utf-8")):
-        for module, rest in re.findall(COMMAND_LINE, span):
-            if module not in modules:
+        for found, rest in re.findall(COMMAND_LINE, span):
+            module, words = split_command(found, rest, modules)
+            if module is None:
                 continue
-            words = rest.split()
             command = words[0] if words and words[0] in commands_of(module) else None
             shown = help_text(module, command)
             flags = [w.split("=")[0] for w in words if w.startswith("--")]

@@ -57,7 +57,8 @@ BAD_FLAGS = [
     (["--lr", "nan"], "--lr: must be a positive finite number, got nan"),
     (["--clip", "0"], "--clip: must be a positive finite number"),
     (["--clip-mode", "sometimes"], "--clip-mode: 'sometimes' is not one of norm, value, none"),
-    (["--cell", "lnlstm"], "--cell: 'lnlstm' is not one of rnn, lstm, gru"),
+    (["--cell", "elman"], "--cell: 'elman' is not one of rnn, lstm, gru"),  # and the variants
+    (["--cell", "lnlstm", "--impl", "reference"], "--cell lnlstm exists only in scratch"),
     (["--impl", "numpy"], "--impl: 'numpy' is not one of scratch, reference"),
     (["--epochs", "0"], "--epochs: must be at least 1"),
     (["--period", "0"], "--period: must be at least 1, got 0"),

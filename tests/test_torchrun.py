@@ -1,5 +1,6 @@
-"""The command a user types: ``torchrun --nproc-per-node 2 -m tasks.<task> train --smoke``, for
-every registered task, on the CPU (gloo). Two processes train; one run folder, written by rank 0,
+"""The command a user types: ``torchrun --nproc-per-node 2 -m tasks.<task> train --smoke`` (or,
+for a demo of the patterns task, ``-m tasks.patterns <demo> train --smoke``), for every
+registered task, on the CPU (gloo). Two processes train; one run folder, written by rank 0,
 says so; rank 0 alone prints."""
 
 import json
@@ -14,7 +15,8 @@ from tasks import checkpoint, registry
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = {"series": ["--data", "sines", "--window", "20", "--horizon", "5"]}  # seconds, not more
-LAST_LINE = {"text": "sample with:", "series": "run folder:"}  # what each task's finish prints
+# what each task's finish prints last: the run folder, or for text how to sample from it
+LAST_LINE = {name: "run folder:" for name in registry.TASKS} | {"text": "sample with:"}
 
 
 def torchrun(*argv: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -29,9 +31,9 @@ def torchrun(*argv: str, cwd: Path) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("task", list(registry.TASKS))
 def test_torchrun_with_two_processes_writes_one_run_folder(task, tmp_path):
-    module = registry.TASKS[task].module
+    command = registry.TASKS[task].run.split()  # the module, and a demo's name after it
     flags = ["train", "--smoke", "--impl", "scratch", "--no-progress", "--out", "run"]
-    done = torchrun("-m", module, *flags, *FAST.get(task, []), cwd=tmp_path)
+    done = torchrun("-m", *command, *flags, *FAST.get(task, []), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["run"]  # nothing written anywhere else
     run = tmp_path / "run"

@@ -1,0 +1,7 @@
+"""``python -m tasks.patterns``: see tasks/patterns/cli.py."""
+
+import sys
+
+from tasks.patterns.cli import main
+
+sys.exit(main())
