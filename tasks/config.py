@@ -14,8 +14,9 @@ torch.nn names them: ``hidden_size``, ``num_layers``, ``dropout``, ``batch_size`
 name means one thing, with one check, in every task.
 
 ``validate`` applies the rules to a whole config, wherever it came from (flags, a preset, a
-checkpoint), then the pairing of ``impl`` and ``cell``, then the config's own ``check()``
-method if it has one (rules between fields). A broken rule is a ``BadInput`` naming the flag.
+checkpoint), then the pairing of ``impl`` and ``cell`` and of ``init`` / ``forget_bias`` and
+``cell`` (tasks/init.py), then the config's own ``check()`` method if it has one (rules
+between fields). A broken rule is a ``BadInput`` naming the flag.
 """
 
 import ast
@@ -29,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from tasks import init
 from tasks.errors import BadInput
 from tasks.impl import CELLS, IMPLS, check_cell
 
@@ -44,6 +46,12 @@ def at_least(minimum: int) -> Check:
             raise ValueError(f"must be at least {minimum}, got {value}")
 
     return check
+
+
+def finite(value: float) -> None:
+    """Any finite number (a bias)."""
+    if not math.isfinite(value):
+        raise ValueError(f"must be a finite number, got {value}")
 
 
 def positive(value: float) -> None:
@@ -92,6 +100,8 @@ SHARED = {
     "lr": Rule(positive),
     "clip_mode": Rule(choices=CLIP_MODES),
     "clip": Rule(positive),
+    "init": Rule(choices=init.SCHEMES),  # tasks/init.py; a task calls init.apply(model, cfg)
+    "forget_bias": Rule(finite),
     "steps": Rule(at_least(1), resumable=True),
     "epochs": Rule(at_least(1), resumable=True),
     "eval_every": Rule(at_least(1), resumable=True),
@@ -134,7 +144,8 @@ def check_value(cls: type, name: str, value: Any) -> None:
 
 
 def validate(cfg: Any) -> None:
-    """Check every field of ``cfg``, then impl against cell, then ``cfg.check()``; ``BadInput``."""
+    """Check every field of ``cfg``, then impl and init against cell, then ``cfg.check()``;
+    ``BadInput``."""
     cls = type(cfg)
     for f in fields(cls):
         value = getattr(cfg, f.name)
@@ -144,6 +155,8 @@ def validate(cfg: Any) -> None:
             raise BadInput(f"{flag(f.name)} {_shown(value)}: {error}") from None
     if hasattr(cfg, "impl") and hasattr(cfg, "cell"):
         check_cell(cfg.impl, cfg.cell)
+    if hasattr(cfg, "init") and hasattr(cfg, "cell"):
+        init.check(cfg.init, getattr(cfg, "forget_bias", None), CELLS[cfg.cell].layer)
     if hasattr(cfg, "check"):
         cfg.check()
 

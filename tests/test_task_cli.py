@@ -66,6 +66,10 @@ BAD_FLAGS = [
     (["--val-fraction", "1.5"], "--val-fraction: must be in (0, 1)"),
     (["--val-fraction", "0.6", "--test-fraction", "0.5"], "their sum must be below 1"),
     (["--columns", "y", "y"], "--columns y y: names y more than once"),
+    (["--init", "he"], "--init: 'he' is not one of default, xavier_uniform, xavier_normal"),
+    (["--init", "identity"], "--init identity is for Elman RNNs (Le et al. 2015), not the LSTM"),
+    (["--forget-bias", "nan"], "--forget-bias: must be a finite number, got nan"),
+    (["--forget-bias", "1", "--cell", "gru"], "only the LSTM has a forget gate, not the GRU"),
 ]
 
 

@@ -20,6 +20,8 @@ class TextConfig:
     hidden_size: int = 384  # H: width of h_t (and of the LSTM's cell state c_t)
     num_layers: int = 1  # recurrent layers stacked on each other
     dropout: float = 0.0  # dropout on the output of each recurrent layer but the last, in [0, 1)
+    init: str = "default"  # recurrent weights: default (torch.nn's U(−1/√H, 1/√H)) | xavier_uniform | xavier_normal | kaiming | orthogonal | identity (rnn only); tasks/init.py
+    forget_bias: float | None = None  # LSTM: start b_ih_f + b_hh_f at this value (e.g. 1); None: as --init draws it
     batch_size: int = 32  # B: parallel streams the text is cut into (see data.py)
     seq_len: int = 64  # T: characters per window, the farthest back BPTT reaches
     lr: float = 2e-3  # Adam's learning rate
