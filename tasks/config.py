@@ -7,7 +7,8 @@
         max_chars: int = option(0, check=at_least(0))  # use only the first N characters; 0 = all
 
 A field's comment is its ``--help`` text (``comments``), and its type decides how a flag is read
-(``int``, ``float``, ``str``, ``X | None``, ``list[str] | None``). Its rules (``Rule``: the
+(``int``, ``float``, ``str``, ``X | None``, ``list[str] | None``; a ``bool`` that defaults to
+False is a switch: ``--smoke``). Its rules (``Rule``: the
 choices, a check, whether ``--resume`` may change it) are declared once: with ``option(...)``
 for a field of one task, or, for the fields every task has, by name in ``SHARED`` (named as
 torch.nn names them: ``hidden_size``, ``num_layers``, ``dropout``, ``batch_size``, ...). So one

@@ -6,11 +6,17 @@ Every task asks here and nowhere else, so the vocabulary is the same in every ta
 - ``--cell``: a name in ``CELLS``, each with the layer class it stands for and the
   implementations that have it. A cell that only scratch has (a variant torch.nn lacks) is
   one more line there, with ``impls=("scratch",)``; asking reference for it is a one-line error.
+
+And what only scratch has, which the gradients lab (tasks/gradients/) reads: the recorder of
+dL/dh_t (``record_state_grads``) and each cell's own step pair (``step_pair``).
 """
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
+
+from torch import nn
 
 from tasks.errors import BadInput
 
@@ -53,3 +59,43 @@ def layer_class(impl: str, cell: str) -> type:
     """The recurrent layer class (``RNN``, ``LSTM``, ...) that ``cell`` names, from ``impl``."""
     check_cell(impl, cell)
     return getattr(load_impl(impl), CELLS[cell].layer)
+
+
+# ---------------------------------------------------------------------------------------------
+# what only scratch has: our own BPTT, step by step
+
+
+def record_state_grads(module: nn.Module):
+    """``scratch.record_state_grads``: dL/dh_t (and dL/dc_t) of every step, layer and direction
+    of the scratch layer in ``module``, from our BPTT, while the block runs (docs/contract.md)."""
+    return importlib.import_module("scratch").record_state_grads(module)
+
+
+@dataclass(frozen=True)
+class StepPair:
+    """A layer's cell, one step at a time, from scratch's cell registry, bound to the weights of
+    its first layer (forward direction). Rows are independent: row m of the backward step is
+    v_m ∂state_t/∂state_{t−1} at row m's own state."""
+
+    states: tuple[str, ...]  # ("h",) or ("h", "c")
+    step: Callable  # (x_t (N, H_in), state_{t−1}) -> (state_t, saved)
+    step_backward: Callable  # (d_state_t, saved) -> d_state_{t−1}, the tuple vᵀ ∂state_t/∂state_{t−1}
+
+
+def step_pair(layer: nn.Module) -> StepPair:
+    """The step pair of ``layer`` (a scratch or torch.nn layer: its ``mode`` names the cell)."""
+    registry = importlib.import_module("scratch.registry")
+    declaration = importlib.import_module("scratch.declaration")
+    unroll = importlib.import_module("scratch.unroll")
+    cell = registry.cell(layer.mode)
+    w = declaration.Weights(
+        *(getattr(layer, f"{kind}_l0", None) for kind in declaration.STANDARD_KINDS)
+    )
+
+    def step(x, state):
+        return cell.step(unroll.input_projection(cell, x, w), state, w)
+
+    def step_backward(d_state, saved):
+        return cell.step_backward(d_state, w, saved).d_state_prev
+
+    return StepPair(cell.states, step, step_backward)

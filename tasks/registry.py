@@ -28,6 +28,7 @@ TASKS = {
     for entry in (
         Entry("text", "tasks.text", "character-level language model on Shakespeare"),
         Entry("series", "tasks.series", "time-series forecasting beside yardsticks"),
+        Entry("gradients", "tasks.gradients", "the adding problem; the gradient-flow lab"),
     )
 }
 

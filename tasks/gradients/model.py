@@ -1,0 +1,87 @@
+"""The adding-problem network and the task that the shared loop trains it on.
+
+    x (T, N, 2) ─▶ impl.RNN | LSTM | GRU ─▶ h at the last step (N, H) ─▶ Linear ─▶ sum (N,)
+
+Many-to-one: the loss sees only the last step, so every gradient that reaches an earlier step
+has come back through the recurrence, the quantity the lab measures (tasks/gradients/flow.py).
+"""
+
+import torch
+from torch import Tensor, nn
+
+from tasks import init, loop
+from tasks.gradients import adding
+from tasks.gradients.config import AddingConfig
+from tasks.impl import layer_class
+
+
+class AddingModel(nn.Module):
+    """The recurrent layer over the sequence, then a linear map of its last hidden state."""
+
+    def __init__(self, rnn: nn.Module, hidden_size: int):
+        super().__init__()
+        self.rnn = rnn
+        self.head = nn.Linear(hidden_size, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Sequences (T, N, 2) to predicted sums (N,)."""
+        out, _ = self.rnn(x)  # (T, N, H)
+        return self.head(out[-1]).squeeze(1)  # (N,)
+
+
+def build_model(cfg: AddingConfig, impl: str | None = None) -> AddingModel:
+    """The network ``cfg`` describes, seeded, its recurrent weights drawn as ``cfg.init`` says
+    (then W_hh times ``cfg.recurrent_gain``); ``impl`` overrides ``cfg.impl``."""
+    torch.manual_seed(cfg.seed)
+    layer = layer_class(impl or cfg.impl, cfg.cell)
+    options = {"nonlinearity": cfg.nonlinearity} if cfg.cell == "rnn" else {}
+    model = AddingModel(layer(2, cfg.hidden_size, **options), cfg.hidden_size)
+    init.apply(model, cfg)
+    with torch.no_grad():
+        model.rnn.weight_hh_l0.mul_(cfg.recurrent_gain)
+    return model
+
+
+class AddingTask:
+    """The adding problem as ``tasks.loop.train`` sees it: step k trains on batch k, a function
+    of (seed, k) alone, so a resumed run reads the very batches an uninterrupted one would."""
+
+    def __init__(self, cfg: AddingConfig, model: AddingModel):
+        self.model, self.cfg = model, cfg
+        make = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}[cfg.optimizer]
+        self.optimizer = make(model.parameters(), lr=cfg.lr)
+        self.test_x, self.test_y = adding.batch(
+            cfg.seed, adding.TEST, 0, cfg.test_size, cfg.seq_len
+        )
+
+    def loss(self, step: int) -> Tensor:
+        """Mean squared error of batch ``step``."""
+        x, y = adding.batch(self.cfg.seed, adding.TRAIN, step, self.cfg.batch_size, self.cfg.seq_len)
+        return nn.functional.mse_loss(self.model(x), y)
+
+    def evaluate(self) -> dict[str, float]:
+        """Test MSE, beside the yardstick's on the same sequences (predicting the mean, 1)."""
+        mse = nn.functional.mse_loss(self.model(self.test_x), self.test_y).item()
+        return {"loss": mse, "predict_mean": adding.mean_mse(self.test_y)}
+
+    def get_state(self) -> dict:
+        """Nothing carries over between steps: every sequence starts from a zero state."""
+        return {}
+
+    def set_state(self, state: dict) -> None:
+        """Nothing to restore (see ``get_state``)."""
+
+
+def loop_config(cfg: AddingConfig, progress: bool = True) -> loop.LoopConfig:
+    """The shared loop's settings for one run."""
+    return loop.LoopConfig(
+        steps=cfg.steps,
+        clip_mode=cfg.clip_mode,
+        clip=cfg.clip,
+        eval_every=cfg.eval_every,
+        checkpoint_every=cfg.checkpoint_every,
+        items_per_step=cfg.batch_size,
+        item_name="seqs",
+        loss_label="mean squared error",
+        progress=progress,
+    )
