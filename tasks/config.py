@@ -28,7 +28,7 @@ import math
 import textwrap
 import tokenize
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from tasks import init
@@ -113,6 +113,13 @@ SHARED = {
 def option(default: Any, **rule: Any) -> Any:
     """A dataclass field with its ``Rule``, for a field that only one task has."""
     return field(default=default, metadata={"rule": Rule(**rule)})
+
+
+def smoke_run(preset: Any, impl: str, steps: int, seed: int, cell: str | None = None) -> Any:
+    """A task's smoke ``preset`` on ``impl`` for ``steps`` steps from ``seed``, evaluated once, at
+    the end: what a task's ``smoke_losses`` trains for compare's tasks check."""
+    cfg = replace(preset, impl=impl, steps=steps, seed=seed, eval_every=steps)
+    return cfg if cell is None else replace(cfg, cell=cell)
 
 
 def rule(cls: type, name: str) -> Rule:

@@ -79,7 +79,9 @@ class StepPair:
 
     states: tuple[str, ...]  # ("h",) or ("h", "c")
     step: Callable  # (x_t (N, H_in), state_{t−1}) -> (state_t, saved)
-    step_backward: Callable  # (d_state_t, saved) -> d_state_{t−1}, the tuple vᵀ ∂state_t/∂state_{t−1}
+    step_backward: (
+        Callable  # (d_state_t, saved) -> d_state_{t−1}, the tuple vᵀ ∂state_t/∂state_{t−1}
+    )
 
 
 def step_pair(layer: nn.Module) -> StepPair:

@@ -62,7 +62,7 @@ def _own(module: nn.Module, name: str) -> bool:
 
 
 def cell_of(layer: nn.Module) -> str:
-    """"RNN", "LSTM" or "GRU": the cell a layer runs, from its gate count."""
+    """ "RNN", "LSTM" or "GRU": the cell a layer runs, from its gate count."""
     first = next(p for n, p in layer.named_parameters(recurse=False) if n.startswith("weight_ih"))
     gates = first.shape[0] // layer.hidden_size
     return GATED.get(gates, f"{gates}-gate cell")
@@ -79,7 +79,9 @@ def check(scheme: str, forget_bias: float | None, cell: str) -> None:
             "use --cell rnn, or another --init"
         )
     if forget_bias is not None and cell != "LSTM":
-        raise BadInput(f"--forget-bias {forget_bias}: only the LSTM has a forget gate, not the {cell}")
+        raise BadInput(
+            f"--forget-bias {forget_bias}: only the LSTM has a forget gate, not the {cell}"
+        )
 
 
 @torch.no_grad()

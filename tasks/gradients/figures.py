@@ -123,19 +123,20 @@ def plot_adding_mse(found: list[dict], plan: LabPlan, path: Path) -> None:
 
 
 def plot_exploding(found: list[dict], plan: LabPlan, path: Path) -> None:
-    """Training loss and gradient norm (before clipping) per step, for each clipping mode."""
-    fig = Figure(figsize=(11, 4))
-    loss_ax, norm_ax = fig.subplots(1, 2, sharex=True)
+    """Per step and clipping mode: the training loss, the gradient norm before clipping, and the
+    cosine between the gradient and its value-clipped self (norm clipping keeps it at 1)."""
+    fig = Figure(figsize=(15, 4))
+    loss_ax, norm_ax, cos_ax = fig.subplots(1, 3, sharex=True)
     for e in found:
         color, label = CLIP_COLORS[e["clip_mode"]], _clip_label(e)
         steps = np.arange(1, len(e["loss"]) + 1)
         loss_ax.plot(steps, _finite(e["loss"]), color=color, lw=1.0, label=label)
         norm_ax.plot(steps, _finite(e["grad_norm"]), color=color, lw=1.0, label=label)
-        if e["diverged_at"] is not None and len(steps):
-            norm_ax.plot(steps[-1], e["grad_norm"][-1], "x", color=color, markersize=8)
+        cos_ax.plot(steps, _finite(e["value_clip_cosine"]), color=color, lw=1.0, label=label)
     loss_ax.axhline(adding.MEAN_MSE, color="black", ls="--", lw=0.8, label="predicting the mean")
     _exploding_axes(loss_ax, "training loss (MSE)")
     _exploding_axes(norm_ax, "gradient norm before clipping")
+    _exploding_axes(cos_ax, "cos(g, g clamped to ±clip)", log=False)
     c = plan.exploding
     fig.suptitle(
         f"Exploding: {c.cell} ({c.nonlinearity}), --init {c.init}, W_hh × {c.recurrent_gain}, "
@@ -151,8 +152,9 @@ def _clip_label(e: dict) -> str:
     return names[e["clip_mode"]] + gone
 
 
-def _exploding_axes(ax: Axes, ylabel: str) -> None:
-    ax.set_yscale("log")
+def _exploding_axes(ax: Axes, ylabel: str, log: bool = True) -> None:
+    if log:
+        ax.set_yscale("log")
     ax.set_xlabel("step")
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)

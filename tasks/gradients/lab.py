@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from tasks import files, loop
+from tasks import files
 from tasks.gradients import adding, figures, tables
 from tasks.gradients.config import (
     EXPERIMENTS,
@@ -42,16 +42,23 @@ from tasks.gradients.flow import (
 )
 from tasks.gradients.jacobian import step_jacobian_norms
 from tasks.gradients.model import AddingModel, build_model
-from tasks.gradients.runs import train_in
+from tasks.gradients.runs import check_folder, train_all, train_in
 from tasks.init import SCHEMES
 
 
 def run(cfg: LabConfig) -> int:
     """Run the lab as ``cfg`` says; exit status 0, or 130 when stopped (rerun to continue)."""
     plan = PLANS["smoke" if cfg.smoke else "full"]
-    out = Path(cfg.out) if cfg.out else Path("runs", "gradients", time.strftime("lab-%Y%m%d-%H%M%S"))
+    out = (
+        Path(cfg.out) if cfg.out else Path("runs", "gradients", time.strftime("lab-%Y%m%d-%H%M%S"))
+    )
     files.make_folder(out)
     chosen = cfg.experiments or list(EXPERIMENTS)
+    planned = (table_runs(plan, cfg, out) if "adding" in chosen else []) + (
+        exploding_runs(plan, cfg, out) if "exploding" in chosen else []
+    )
+    for *_, run_cfg, folder in planned:  # before anything runs: a folder of another config
+        check_folder(folder, run_cfg)
     say = _Say()
     say(f"lab folder {out}: {', '.join(chosen)}{' (smoke sizes)' if cfg.smoke else ''}")
     found: dict = {}
@@ -59,14 +66,16 @@ def run(cfg: LabConfig) -> int:
         if "init" in chosen:
             found["init"] = at_initialisation(plan, cfg.seed, say)
             figures.plot_at_init(found["init"], plan, out / "at_init.png")
+        trainings = [(run_cfg, folder) for *_, run_cfg, folder in planned]
+        train_all(trainings, cfg.workers, not cfg.no_progress, say)
         if "adding" in chosen:
-            found["adding"] = adding_problem(plan, cfg, out / "adding", say)
+            found["adding"] = adding_problem(plan, cfg, out)
             figures.plot_adding_curves(found["adding"], plan, out / "adding_curves.png")
             figures.plot_adding_mse(found["adding"], plan, out / "adding_mse.png")
         if "exploding" in chosen:
-            found["exploding"] = exploding(plan, cfg, out / "exploding", say)
+            found["exploding"] = exploding(plan, cfg, out)
             figures.plot_exploding(found["exploding"], plan, out / "exploding.png")
-    except loop.Stopped:
+    except KeyboardInterrupt:  # the loop's Stopped, or the lab's workers stopped
         print(
             f"stopped: run the same command with --out {out} to continue (finished runs are kept)",
             file=sys.stderr,
@@ -75,7 +84,7 @@ def run(cfg: LabConfig) -> int:
     files.write_json(found, out / "results.json")
     report = tables.report(found, plan, cfg, out)
     files.write_text(report, out / "results.md")
-    print(report)
+    print(report, end="")
     say(f"done: results.md, results.json and the figures are in {out}")
     return 0
 
@@ -156,29 +165,40 @@ def table_config(plan: LabPlan, cfg: LabConfig, seq_len: int, changes: dict) -> 
     return replace(base, **changes)
 
 
-def adding_problem(plan: LabPlan, cfg: LabConfig, out: Path, say) -> list[dict]:
+def table_runs(plan: LabPlan, cfg: LabConfig, out: Path) -> list[tuple]:
+    """(row, T, config, run folder) of every run of the table, T by T."""
+    return [
+        (
+            row,
+            seq_len,
+            table_config(plan, cfg, seq_len, row.changes),
+            out / "adding" / f"{row.slug}-T{seq_len}",
+        )
+        for seq_len in plan.lengths
+        for row in TABLE_ROWS
+    ]
+
+
+def adding_problem(plan: LabPlan, cfg: LabConfig, out: Path) -> list[dict]:
     """Every row of ``TABLE_ROWS`` at every T: results, MSE curve, gradient curves."""
     found = []
-    for seq_len in plan.lengths:
+    for row, seq_len, run_cfg, folder in table_runs(plan, cfg, out):
         x, y = adding.batch(cfg.seed, adding.TEST, 1, plan.curve_batch, seq_len)
-        for row in TABLE_ROWS:
-            run_cfg = table_config(plan, cfg, seq_len, row.changes)
-            before = gradient_curve(run_cfg, build_model(run_cfg), x, y)
-            trained = train_in(run_cfg, out / f"{row.slug}-T{seq_len}", not cfg.no_progress)
-            diverged = trained.results["diverged_at"] is not None
-            after = None if diverged else gradient_curve(run_cfg, trained.model, x, y)
-            found.append(
-                {
-                    "row": row.name,
-                    "seq_len": seq_len,
-                    "command": command(run_cfg),
-                    **trained.results,
-                    "evals": [(e["step"], e["loss"]) for e in trained.evals],
-                    "grad_before": before,
-                    "grad_after": after,
-                }
-            )
-            say(f"adding, T = {seq_len}, {row.name}: {tables.outcome(found[-1])}")
+        before = gradient_curve(run_cfg, build_model(run_cfg), x, y)
+        trained = train_in(run_cfg, folder, not cfg.no_progress)  # trained: reads its folder
+        diverged = trained.results["diverged_at"] is not None
+        after = None if diverged else gradient_curve(run_cfg, trained.model, x, y)
+        found.append(
+            {
+                "row": row.name,
+                "seq_len": seq_len,
+                "command": command(run_cfg),
+                **trained.results,
+                "evals": [(e["step"], e["loss"]) for e in trained.evals],
+                "grad_before": before,
+                "grad_after": after,
+            }
+        )
     return found
 
 
@@ -204,21 +224,33 @@ def command(cfg: AddingConfig) -> str:
 # 3. exploding gradients
 
 
-def exploding(plan: LabPlan, cfg: LabConfig, out: Path, say) -> list[dict]:
+def exploding_runs(plan: LabPlan, cfg: LabConfig, out: Path) -> list[tuple]:
+    """(clip mode, config, run folder) of the exploding configuration's three runs."""
+    modes = ("none", "value", "norm")
+    return [
+        (
+            mode,
+            replace(plan.exploding, impl=cfg.impl, seed=cfg.seed, clip_mode=mode),
+            out / "exploding" / mode,
+        )
+        for mode in modes
+    ]
+
+
+def exploding(plan: LabPlan, cfg: LabConfig, out: Path) -> list[dict]:
     """The exploding configuration without clipping, with value clipping, with norm clipping."""
     found = []
-    for mode in ("none", "value", "norm"):
-        run_cfg = replace(plan.exploding, impl=cfg.impl, seed=cfg.seed, clip_mode=mode)
-        trained = train_in(run_cfg, out / mode, not cfg.no_progress)
+    for mode, run_cfg, folder in exploding_runs(plan, cfg, out):
+        trained = train_in(run_cfg, folder, not cfg.no_progress)  # trained: reads its folder
         found.append(
             {
                 "clip_mode": mode,
-                "command": command(run_cfg),
+                "command": command(replace(run_cfg, clip_mode=PRESETS["default"].clip_mode)),
                 **trained.results,
                 "loss": [r["loss"] for r in trained.records],
                 "grad_norm": [r["grad_norm"] for r in trained.records],
+                "value_clip_cosine": [r["value_clip_cosine"] for r in trained.records],
                 "evals": [(e["step"], e["loss"]) for e in trained.evals],
             }
         )
-        say(f"exploding, clip {mode}: {tables.outcome(found[-1])}")
     return found

@@ -56,7 +56,9 @@ class AddingTask:
 
     def loss(self, step: int) -> Tensor:
         """Mean squared error of batch ``step``."""
-        x, y = adding.batch(self.cfg.seed, adding.TRAIN, step, self.cfg.batch_size, self.cfg.seq_len)
+        x, y = adding.batch(
+            self.cfg.seed, adding.TRAIN, step, self.cfg.batch_size, self.cfg.seq_len
+        )
         return nn.functional.mse_loss(self.model(x), y)
 
     def evaluate(self) -> dict[str, float]:
@@ -72,9 +74,27 @@ class AddingTask:
         """Nothing to restore (see ``get_state``)."""
 
 
+def value_clip_effect(clip: float) -> loop.Hook:
+    """A loop hook: what clamping every element to ±clip would do to this step's gradient g
+    (before any clipping): the cosine between g and the clamped g (norm clipping keeps it 1),
+    and the share of elements it would clamp. Logged every step (metrics.jsonl)."""
+
+    def effect(step: int, model: nn.Module) -> dict[str, float]:
+        g = torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
+        clamped = g.clamp(-clip, clip)
+        cosine = (g @ clamped) / (g.norm() * clamped.norm()).clamp_min(1e-30)
+        return {
+            "value_clip_cosine": cosine.item(),
+            "value_clipped": (g.abs() > clip).double().mean().item(),
+        }
+
+    return effect
+
+
 def loop_config(cfg: AddingConfig, progress: bool = True) -> loop.LoopConfig:
     """The shared loop's settings for one run."""
     return loop.LoopConfig(
+        hooks=(value_clip_effect(cfg.clip),),
         steps=cfg.steps,
         clip_mode=cfg.clip_mode,
         clip=cfg.clip,

@@ -1,18 +1,26 @@
-"""One adding-problem run inside the lab's folder, trained by the shared loop, kept when finished.
+"""The lab's training runs, each in its own folder, trained by the shared loop, kept when finished.
 
 Each run folder is what ``python -m tasks.gradients train --out FOLDER`` writes (config.json,
 checkpoint.pt, metrics.jsonl, loss.png, results.json), so one row of the lab can be continued
 or extended on its own with ``train --out FOLDER --resume``. Running the lab again over the
 same ``--out`` reuses every run that finished and resumes one that was stopped.
+
+``train_all`` trains the runs that have not finished, several at a time if asked: each in a
+process of its own on one thread (on 2 cores, two such processes do twice the work of one
+process on two threads, whose small matrix products barely use the second core).
 """
 
 import json
+import multiprocessing
+import signal
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from tasks import checkpoint, files, loop
-from tasks.errors import BadInput
+from tasks.errors import BadInput, RunFailed
 from tasks.gradients.config import AddingConfig
 from tasks.gradients.model import AddingModel
 from tasks.gradients.train import prepare, results
@@ -34,11 +42,9 @@ class Trained:
 def train_in(cfg: AddingConfig, folder: Path, progress: bool) -> Trained:
     """Train ``cfg`` in ``folder``, or reuse what an earlier lab run left there: the finished
     run, or a checkpoint to resume. A run that diverges is finished too (``diverged_at``)."""
+    check_folder(folder, cfg)
     prepared = prepare(cfg, progress=progress)
     meta = {"task": TASK, "config": asdict(cfg), "data": prepared.data, **prepared.meta}
-    saved = _saved_config(folder)
-    if saved is not None and saved != meta["config"]:
-        raise BadInput(f"{folder} holds a run of another config: choose another --out")
     weights = folder / loop.CHECKPOINT
     if (folder / RESULTS).exists():
         if weights.exists():
@@ -59,14 +65,89 @@ def train_in(cfg: AddingConfig, folder: Path, progress: bool) -> Trained:
     return Trained(prepared.task.model, records, evals, outcome)
 
 
-def _saved_config(folder: Path) -> dict | None:
+def check_folder(folder: Path, cfg: AddingConfig) -> None:
+    """``BadInput`` when ``folder`` holds a run of another config (another seed, size, ...)."""
     try:
-        return json.loads((folder / loop.CONFIG).read_text())["config"]
-    except (OSError, ValueError, KeyError):
-        return None
+        saved = json.loads((folder / loop.CONFIG).read_text())["config"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    if saved != asdict(cfg):
+        raise BadInput(f"{folder} holds a run of another config: choose another --out")
 
 
 def read_metrics(folder: Path) -> tuple[list[dict], list[dict]]:
     """(training steps, evaluations) from ``folder``'s metrics.jsonl; a diverged step is left out."""
     lines = [json.loads(line) for line in (folder / loop.METRICS).read_text().splitlines()]
-    return [r for r in lines if r["split"] == "train"], [r for r in lines if r["split"] == "held_out"]
+    return [r for r in lines if r["split"] == "train"], [
+        r for r in lines if r["split"] == "held_out"
+    ]
+
+
+def finished(folder: Path) -> bool:
+    """Has the run in ``folder`` finished (trained to its budget, or diverged)?"""
+    return (folder / RESULTS).exists()
+
+
+def train_all(
+    planned: list[tuple[AddingConfig, Path]], workers: int, progress: bool, say: Callable
+) -> None:
+    """Train every planned run that has not finished, ``workers`` at a time, longest first.
+    Ctrl-C stops them all; each keeps its last checkpoint, and a rerun continues from there."""
+    todo = sorted(
+        [(cfg, folder) for cfg, folder in planned if not finished(folder)],
+        key=lambda run: run[0].seq_len * (1 if run[0].cell == "rnn" else 2),
+        reverse=True,
+    )
+    if workers == 1:
+        for cfg, folder in todo:
+            say(f"trained {folder.name}: {_summary(train_in(cfg, folder, progress).results)}")
+        return
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited threads
+    pool = context.Pool(min(workers, len(todo) or 1), initializer=_worker_start)
+    try:
+        for folder, outcome in pool.imap_unordered(_train_in_worker, todo):
+            say(f"trained {folder.name}: {_summary(outcome)}")
+        pool.close()
+    except KeyboardInterrupt:
+        pool.terminate()  # each run keeps its last checkpoint (atomic files: nothing half-written)
+        raise
+    finally:
+        pool.join()
+
+
+def _worker_start() -> None:
+    """A worker trains on one thread and leaves Ctrl-C to the lab, which stops the pool."""
+    import torch
+
+    torch.set_num_threads(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _train_in_worker(run: tuple[AddingConfig, Path]) -> tuple[Path, dict]:
+    """One run in a worker process: (folder, results). It trains in a thread of its own, so
+    the shared loop leaves signals alone (it takes them only in the main thread) and the lab's
+    SIGTERM stops the worker at once."""
+    cfg, folder = run
+    done: dict = {}
+
+    def work() -> None:
+        try:
+            done["results"] = train_in(cfg, folder, progress=False).results
+        except RunFailed as error:  # a WriteFailed does not pickle: its message does
+            done["error"] = RunFailed(str(error))
+        except Exception as error:
+            done["error"] = error
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    if "error" in done:
+        raise done["error"]
+    return folder, done["results"]
+
+
+def _summary(outcome: dict) -> str:
+    if outcome["diverged_at"] is not None:
+        return f"diverged at step {outcome['diverged_at']}"
+    solved = f"solved at step {outcome['solved_at']}" if outcome["solved_at"] else "not solved"
+    return f"test MSE {outcome['test_mse']:.4f}, {solved}, {outcome['cpu_seconds']:.0f} CPU seconds"

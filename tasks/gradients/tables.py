@@ -55,7 +55,9 @@ def adding_table(found: list[dict], plan: LabPlan) -> str:
     for row in TABLE_ROWS:
         cells = [_cell(_entry(found, row.name, t)) for t in plan.lengths]
         lines.append(f"| {row.name} | " + " | ".join(cells) + " |")
-    yardstick = [f"{_entry(found, TABLE_ROWS[0].name, t)['predict_mean_mse']:.4f}" for t in plan.lengths]
+    yardstick = [
+        f"{_entry(found, TABLE_ROWS[0].name, t)['predict_mean_mse']:.4f}" for t in plan.lengths
+    ]
     lines.append("| predicting the mean | " + " | ".join(yardstick) + " |")
     return "\n".join(lines)
 

@@ -42,8 +42,10 @@ def finish(cfg: AddingConfig, prepared: Prepared, history: loop.History, out: Pa
     """results.json in the run folder, and one line: the test MSE beside the yardstick."""
     r = results(history)
     files.write_json(r, out / "results.json")
-    solved = f"solved (MSE < {adding.SOLVED}) at step {r['solved_at']}" if r["solved_at"] else (
-        f"not solved (MSE < {adding.SOLVED}) in {r['steps']} steps"
+    solved = (
+        f"solved (MSE < {adding.SOLVED}) at step {r['solved_at']}"
+        if r["solved_at"]
+        else (f"not solved (MSE < {adding.SOLVED}) in {r['steps']} steps")
     )
     print(
         f"test MSE {r['test_mse']:.4f} (predicting the mean: {r['predict_mean_mse']:.4f}); "

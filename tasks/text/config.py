@@ -5,9 +5,9 @@ Fields named as everywhere in the project (``hidden_size``, ``num_layers``, ``dr
 take their checks from tasks/config.py's ``SHARED``; the others declare theirs with ``option``.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from tasks.config import at_least, option, positive
+from tasks.config import at_least, option, positive, smoke_run
 
 
 @dataclass
@@ -57,8 +57,7 @@ PRESETS = {
 
 def smoke_config(impl: str, steps: int, seed: int, cell: str | None = None) -> TextConfig:
     """The smoke preset on ``impl`` for ``steps`` steps from ``seed`` (one evaluation, at the end)."""
-    cfg = replace(PRESETS["smoke"], impl=impl, steps=steps, seed=seed, eval_every=steps)
-    return cfg if cell is None else replace(cfg, cell=cell)
+    return smoke_run(PRESETS["smoke"], impl, steps, seed, cell)
 
 
 @dataclass
