@@ -3,5 +3,7 @@
 import sys
 
 from tasks.gradients.cli import main
+from tasks.gradients.model import flush_subnormals
 
+flush_subnormals()
 sys.exit(main())

@@ -140,6 +140,7 @@ class LabPlan:
     lengths: tuple[int, ...] = (50, 100, 200, 400)  # T of the adding-problem table
     steps: int = 2000  # optimizer steps of every table run
     eval_every: int = 100  # steps between test-set evaluations
+    checkpoint_every: int = 500  # steps between checkpoints: what a stopped lab loses at most
     test_size: int = 1000  # test sequences
     curve_batch: int = 64  # sequences averaged over in the per-step gradient curves
     exploding: AddingConfig = field(default_factory=lambda: EXPLODING)  # trained three times

@@ -158,7 +158,7 @@ def table_config(plan: LabPlan, cfg: LabConfig, seq_len: int, changes: dict) -> 
         seq_len=seq_len,
         steps=plan.steps,
         eval_every=plan.eval_every,
-        checkpoint_every=plan.steps,
+        checkpoint_every=plan.checkpoint_every,
         test_size=plan.test_size,
         seed=cfg.seed,
     )

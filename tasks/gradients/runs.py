@@ -19,10 +19,14 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+import torch
+from tqdm import tqdm
+
 from tasks import checkpoint, files, loop
 from tasks.errors import BadInput, RunFailed
 from tasks.gradients.config import AddingConfig
-from tasks.gradients.model import AddingModel
+from tasks.gradients.model import AddingModel, flush_subnormals
+from tasks.gradients.tables import outcome as outcome_text
 from tasks.gradients.train import prepare, results
 
 TASK = "gradients"  # the name every checkpoint of this task carries (tasks/cli.py's Trainer)
@@ -66,12 +70,13 @@ def train_in(cfg: AddingConfig, folder: Path, progress: bool) -> Trained:
 
 
 def check_folder(folder: Path, cfg: AddingConfig) -> None:
-    """``BadInput`` when ``folder`` holds a run of another config (another seed, size, ...)."""
+    """``BadInput`` when ``folder`` holds a run of another config (another seed, size, ...).
+    How often it was checkpointed is no part of a run: that alone may differ."""
     try:
         saved = json.loads((folder / loop.CONFIG).read_text())["config"]
     except (OSError, ValueError, KeyError, TypeError):
         return
-    if saved != asdict(cfg):
+    if {**saved, "checkpoint_every": cfg.checkpoint_every} != asdict(cfg):
         raise BadInput(f"{folder} holds a run of another config: choose another --out")
 
 
@@ -104,23 +109,37 @@ def train_all(
         return
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited threads
     pool = context.Pool(min(workers, len(todo) or 1), initializer=_worker_start)
+    main = threading.current_thread() is threading.main_thread()  # only it may take signals
+    previous = signal.signal(signal.SIGTERM, _interrupt) if main else None  # `kill`: workers too
+    stopped = False
     try:
         for folder, outcome in pool.imap_unordered(_train_in_worker, todo):
             say(f"trained {folder.name}: {_summary(outcome)}")
         pool.close()
     except KeyboardInterrupt:
         pool.terminate()  # each run keeps its last checkpoint (atomic files: nothing half-written)
-        raise
+        stopped = True
     finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
         pool.join()
+    del pool  # released here, not kept alive by the traceback until the interpreter exits
+    if stopped:
+        raise KeyboardInterrupt
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _worker_start() -> None:
-    """A worker trains on one thread and leaves Ctrl-C to the lab, which stops the pool."""
-    import torch
-
+    """A worker trains on one thread, subnormals flushed, and leaves Ctrl-C to the lab, which
+    stops the pool. Its progress bars are off; a thread lock for them keeps tqdm from making a
+    semaphore shared between processes, which a stopped worker would leave behind."""
     torch.set_num_threads(1)
+    flush_subnormals()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    tqdm.set_lock(threading.RLock())
 
 
 def _train_in_worker(run: tuple[AddingConfig, Path]) -> tuple[Path, dict]:
@@ -147,7 +166,4 @@ def _train_in_worker(run: tuple[AddingConfig, Path]) -> tuple[Path, dict]:
 
 
 def _summary(outcome: dict) -> str:
-    if outcome["diverged_at"] is not None:
-        return f"diverged at step {outcome['diverged_at']}"
-    solved = f"solved at step {outcome['solved_at']}" if outcome["solved_at"] else "not solved"
-    return f"test MSE {outcome['test_mse']:.4f}, {solved}, {outcome['cpu_seconds']:.0f} CPU seconds"
+    return f"{outcome_text(outcome)}, {outcome['cpu_seconds']:.0f} CPU seconds"
