@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, replace
 
 import torch
 from torch import Tensor, nn
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
 from torch.profiler import ProfilerActivity, profile
 from tqdm import tqdm
 
@@ -129,10 +130,13 @@ class BenchResult:
         }
 
 
-def forward_backward(module: nn.Module, x: Tensor, weights: list[Tensor] | None) -> list[Tensor]:
+def forward_backward(
+    module: nn.Module, x: Tensor | PackedSequence, weights: list[Tensor] | None
+) -> list[Tensor]:
     """One training step's worth of work: forward, loss = Σ (tensor · weight) over the output
     and every final state, backward. weights=None: all ones. Returns the forward's tensors."""
     out, state = module(x)
+    out = out.data if isinstance(out, PackedSequence) else out  # packed: the real steps' rows
     tensors = [out, *state] if isinstance(state, tuple) else [out, state]
     weights = weights or [torch.ones_like(t) for t in tensors]
     loss = sum((t * w).sum() for t, w in zip(tensors, weights, strict=True))
@@ -158,8 +162,13 @@ def peak_memory_mib(step: Callable[[], object]) -> float:
     return peak / 2**20
 
 
-def bench_one(cell: str, size: str, dims: Size, repeats: int, seed: int = 0) -> BenchResult:
-    """Time and measure the three implementations at one cell and size (named `size`)."""
+def bench_one(
+    cell: str, size: str, dims: Size, repeats: int, seed: int = 0, packed: bool = False
+) -> BenchResult:
+    """Time and measure the three implementations at one cell and size (named `size`).
+    ``packed``: the batch is packed, its lengths drawn uniformly from 1…L (one of them L) and
+    left unsorted, as a batch of variable-length sequences reaches a layer; the size's row
+    then reads "<size> packed"."""
     case = Case(
         cell, dims.H_in, dims.H, seq_len=dims.L, batch=dims.N, dtype="float32", with_hx=False
     )
@@ -168,15 +177,22 @@ def bench_one(cell: str, size: str, dims: Size, repeats: int, seed: int = 0) -> 
     modules = dict(zip(IMPLS, (manual, autograd, ref), strict=True))
     x, _ = make_inputs(case, seed)
     x.requires_grad_(True)
+    lengths = torch.randint(1, dims.L + 1, (dims.N,), generator=torch.Generator().manual_seed(seed))
+    lengths[0] = dims.L
 
-    ref_tensors = forward_backward(ref, x, None)  # torch.nn's warm-up; it shows the shapes
+    def batch() -> Tensor | PackedSequence:  # packed anew each call: its graph is freed by backward
+        if not packed:
+            return x
+        return pack_padded_sequence(x, lengths, case.batch_first, enforce_sorted=False)
+
+    ref_tensors = forward_backward(ref, batch(), None)  # torch.nn's warm-up; it shows the shapes
     g = torch.Generator().manual_seed(seed + 3)
     weights = [torch.randn(t.shape, generator=g) for t in ref_tensors]
 
     def step(name: str) -> list[Tensor]:
         modules[name].zero_grad(set_to_none=True)
         x.grad = None
-        return forward_backward(modules[name], x, weights)
+        return forward_backward(modules[name], batch(), weights)
 
     outputs = {name: step(name)[0] for name in IMPLS[:2]} | {REFERENCE: ref_tensors[0]}
     times: dict[str, list[float]] = {name: [] for name in IMPLS}
@@ -190,11 +206,12 @@ def bench_one(cell: str, size: str, dims: Size, repeats: int, seed: int = 0) -> 
     for name in IMPLS:
         modules[name].zero_grad(set_to_none=True)
         x.grad = None
-        peak = peak_memory_mib(lambda name=name: forward_backward(modules[name], x, weights))
+        peak = peak_memory_mib(lambda name=name: forward_backward(modules[name], batch(), weights))
         ratios = [t / r for t, r in zip(times[name], times[REFERENCE], strict=True)]
         error = scaled_error(outputs[name], outputs[REFERENCE])
         results[name] = ImplResult(times[name], ratios, peak, error)
-    return BenchResult(cell, size, dims, results, torch.get_num_threads())
+    label = f"{size} packed" if packed else size
+    return BenchResult(cell, label, dims, results, torch.get_num_threads())
 
 
 def run_bench(
@@ -204,8 +221,10 @@ def run_bench(
     threads: int = 2,
     seed: int = 0,
     progress: bool = True,
+    packed: bool = False,
 ) -> list[BenchResult]:
-    """Every cell at every size, float32, with `threads` intra-op threads."""
+    """Every cell at every size, float32, with `threads` intra-op threads; ``packed``: packed
+    batches of unsorted lengths (see ``bench_one``)."""
     jobs = [(cell, size) for size in sizes for cell in cells]
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
@@ -214,7 +233,7 @@ def run_bench(
         results = []
         for cell, size in bar:
             bar.set_postfix_str(f"{cell} {size}")
-            results.append(bench_one(cell, size, sizes[size], repeats, seed))
+            results.append(bench_one(cell, size, sizes[size], repeats, seed, packed))
         return results
     finally:
         torch.set_num_threads(before)

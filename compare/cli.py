@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from compare import bench, equiv, report, tables, tasks_check
+from compare import bench, cuda, equiv, report, tables, tasks_check
 from compare.harness import DTYPES
 from compare.results import Results
 from tasks.cli import Parser
@@ -38,9 +38,11 @@ Prove scratch equal to torch.nn, measure what it costs, and train the tasks on b
 
 sections (all three when none is named):
   equiv   the equivalence matrix: every cell × a fixed set of configurations × float64 and
-          float32 × bptt manual and autograd, through compare.harness.compare_case; the largest
+          float32 × bptt manual, readable and autograd, through compare.harness.compare_case; the largest
           scaled error of every output, final state and gradient, pass/fail against
-          the contract's tolerances; --random N adds N random configurations
+          the contract's tolerances; --random N adds N random configurations; with a GPU,
+          the CUDA rows: scratch and torch.nn (cuDNN) on it, each against a float64 CPU
+          oracle (without one: "no CUDA device")
   bench   forward+backward time (median, IQR, ratio to torch.nn) and peak memory of scratch
           (manual BPTT), scratch (autograd) and torch.nn for the LSTM, GRU and tanh RNN
   tasks   each registered task's small model trained on scratch and on reference from one
@@ -55,7 +57,8 @@ examples:
   python -m compare                       everything, the default sizes
   python -m compare --quick               a complete run in well under 30 s
   python -m compare equiv --random 300 --dtypes float64
-  python -m compare bench --sizes tiny,medium,large --repeats 9 --cells lstm"""
+  python -m compare bench --sizes tiny,medium,large --repeats 9 --cells lstm
+  python -m compare bench --packed --sizes 170x64x32x128 --cells gru"""
 
 
 def comma_list(choices: tuple[str, ...], what: str) -> Callable[[str], list[str]]:
@@ -162,12 +165,18 @@ def add_options(parser: argparse.ArgumentParser, sections: tuple[str, ...], top:
             help="dtypes, comma-separated (default: float64,float32)",
         )
         group.add_argument(
+            "--bptt",
+            type=comma_list(equiv.BPTT_MODES, "bptt mode"),
+            default=default(list(equiv.BPTT_MODES)),
+            help=f"scratch's gradient modes, comma-separated (default: {','.join(equiv.BPTT_MODES)})",
+        )
+        group.add_argument(
             "--random",
             type=count(0),
             default=default(0),
             metavar="N",
             help="also check N random configurations of every option, drawn with "
-            "random.Random(--seed) over --cells and --dtypes",
+            "random.Random(--seed) over --cells, --dtypes and --bptt",
         )
     if "bench" in sections:
         group = parser.add_argument_group("bench")
@@ -185,6 +194,13 @@ def add_options(parser: argparse.ArgumentParser, sections: tuple[str, ...], top:
             default=default(None),
             metavar="N",
             help=f"timed repetitions after the warm-up (default: {DEFAULT_REPEATS[False]})",
+        )
+        group.add_argument(
+            "--packed",
+            action="store_true",
+            default=default(False),
+            help="pack each batch, lengths drawn from 1…L and left unsorted: the path of "
+            "variable-length batches (torch.nn's packed backward is slow on CPU)",
         )
         group.add_argument(
             "--threads",
@@ -273,6 +289,9 @@ def _run_and_report(
     if results.failed:
         print(f"{len(results.failed)} equivalence case(s) FAIL", file=sys.stderr)
         status = 1
+    if results.failed_cuda:
+        print(f"{len(results.failed_cuda)} CUDA case(s) FAIL", file=sys.stderr)
+        status = 1
     if failed := results.failed_tasks:
         names = ", ".join(t.task for t in failed)
         print(
@@ -295,16 +314,19 @@ def run_sections(args: argparse.Namespace, argv: list[str] | None) -> Results:
         "cpus": os.cpu_count(),
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(libgomp default)"),
         "threads": args.threads,  # the benchmark's
+        "cuda": cuda.device_name(),  # the GPU of the CUDA rows; None: there is none here
         "seconds": {},
     }
     results = Results(meta)
     cells = args.cells or list(equiv.MATRIX_CELLS)
 
     if "equiv" in sections:
-        entries = equiv.matrix_entries(cells, args.dtypes, args.quick)
+        entries = equiv.matrix_entries(cells, args.dtypes, args.quick, args.bptt)
         results.matrix = equiv.check(entries, args.seed, progress)
+        if cuda.available():
+            results.cuda = cuda.check(entries, args.seed)
         if args.random:
-            drawn = equiv.random_entries(args.random, args.seed, cells, args.dtypes)
+            drawn = equiv.random_entries(args.random, args.seed, cells, args.dtypes, args.bptt)
             results.random = equiv.check(drawn, args.seed, progress)
         meta["seconds"]["equiv"] = time.perf_counter() - started
     if "bench" in sections:
@@ -313,7 +335,7 @@ def run_sections(args: argparse.Namespace, argv: list[str] | None) -> Results:
         repeats = args.repeats or DEFAULT_REPEATS[args.quick]
         bench_cells = [c for c in bench.BENCH_CELLS if c in cells]
         results.bench = bench.run_bench(
-            bench_cells, sizes, repeats, args.threads, args.seed, progress
+            bench_cells, sizes, repeats, args.threads, args.seed, progress, args.packed
         )
         meta["seconds"]["bench"] = time.perf_counter() - start
     if "tasks" in sections:

@@ -110,7 +110,9 @@ def matrix_case(cell: str, config: dict, dtype: str, bptt: str) -> Case:
     return Case(cell, dtype=dtype, bptt=bptt, **config)
 
 
-def matrix_entries(cells: Iterable[str], dtypes: Iterable[str], quick: bool) -> list[Entry]:
+def matrix_entries(
+    cells: Iterable[str], dtypes: Iterable[str], quick: bool, bptt: Iterable[str] = BPTT_MODES
+) -> list[Entry]:
     """The fixed matrix, ordered cell → configuration → dtype → bptt."""
     dtypes = list(dtypes)
     entries = []
@@ -121,12 +123,14 @@ def matrix_entries(cells: Iterable[str], dtypes: Iterable[str], quick: bool) -> 
             names = list(QUICK_LAYER_CONFIGS if cell in MATRIX_LAYERS else QUICK_STEP_CONFIGS)
         for name in names:
             for dtype in dtypes:
-                for bptt in BPTT_MODES:
-                    entries.append(Entry(cell, name, matrix_case(cell, configs[name], dtype, bptt)))
+                for mode in bptt:
+                    entries.append(Entry(cell, name, matrix_case(cell, configs[name], dtype, mode)))
     return entries
 
 
-def random_entry(rng: random.Random, cells: list[str], dtypes: list[str]) -> Entry:
+def random_entry(
+    rng: random.Random, cells: list[str], dtypes: list[str], bptt: list[str] = BPTT_MODES
+) -> Entry:
     """One configuration drawn over every option, in the ranges tests/strategies.py uses."""
     cell = rng.choice(cells)
     common = {
@@ -135,7 +139,7 @@ def random_entry(rng: random.Random, cells: list[str], dtypes: list[str]) -> Ent
         "bias": rng.random() < 0.5,
         "with_hx": rng.random() < 0.5,
         "dtype": rng.choice(dtypes),
-        "bptt": rng.choice(BPTT_MODES),
+        "bptt": rng.choice(bptt),
     }
     if cell in MATRIX_STEPS:
         case = Case(cell, hidden_size=rng.randint(1, 8), unbatched=rng.random() < 0.5, **common)
@@ -166,10 +170,16 @@ def random_entry(rng: random.Random, cells: list[str], dtypes: list[str]) -> Ent
     return Entry(cell, "random", replace(Case(base), **common, **fields))
 
 
-def random_entries(n: int, seed: int, cells: Iterable[str], dtypes: Iterable[str]) -> list[Entry]:
+def random_entries(
+    n: int,
+    seed: int,
+    cells: Iterable[str],
+    dtypes: Iterable[str],
+    bptt: Iterable[str] = BPTT_MODES,
+) -> list[Entry]:
     """n configurations from random.Random(seed): the same seed draws the same list."""
-    rng, cells, dtypes = random.Random(seed), list(cells), list(dtypes)
-    return [random_entry(rng, cells, dtypes) for _ in range(n)]
+    rng, cells, dtypes, bptt = random.Random(seed), list(cells), list(dtypes), list(bptt)
+    return [random_entry(rng, cells, dtypes, bptt) for _ in range(n)]
 
 
 def fold(entry: Entry, result: CaseResult) -> EquivRow:

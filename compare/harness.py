@@ -159,11 +159,13 @@ def _as_outputs(case: Case, result) -> dict[str, Tensor]:
 
 
 def run(module: nn.Module, case: Case, seed: int = 0) -> dict[str, Tensor]:
-    """Forward one batch, backward a fixed random weighting of every output; return all tensors."""
+    """Forward one batch, backward a fixed random weighting of every output; return all tensors.
+    The batch and the weighting are drawn on the CPU in the case's dtype, then put where the
+    module's parameters are, in their dtype (a GPU; float64 for an oracle)."""
+    like = next(module.parameters())
     x, states = make_inputs(case, seed)
-    x.requires_grad_(True)
-    for s in states:
-        s.requires_grad_(True)
+    x = x.to(like).requires_grad_(True)
+    states = tuple(s.to(like).requires_grad_(True) for s in states)
     module.zero_grad(set_to_none=True)
     model_input = x
     if case.lengths is not None:
@@ -176,8 +178,9 @@ def run(module: nn.Module, case: Case, seed: int = 0) -> dict[str, Tensor]:
     torch.manual_seed(seed + 2)  # the same dropout masks, if both draw them alike
     outputs = _as_outputs(case, module(model_input, hx))
     g = torch.Generator().manual_seed(seed + 3)
+    dtype = DTYPES[case.dtype]
     loss = sum(
-        (t * torch.randn(t.shape, generator=g, dtype=t.dtype)).sum() for t in outputs.values()
+        (t * torch.randn(t.shape, generator=g, dtype=dtype).to(t)).sum() for t in outputs.values()
     )
     loss.backward()
     tensors = {name: t.detach() for name, t in outputs.items()}
@@ -230,12 +233,18 @@ class CaseResult:
 def compare_case(case: Case, seed: int = 0) -> CaseResult:
     """Build the pair, run both, diff every tensor. The heart of every equivalence check."""
     ours_module, ref_module = build_pair(case, seed)
-    ours, ref = run(ours_module, case, seed), run(ref_module, case, seed)
+    return diff(case, run(ours_module, case, seed), run(ref_module, case, seed))
+
+
+def diff(case: Case, ours: dict[str, Tensor], ref: dict[str, Tensor]) -> CaseResult:
+    """Every tensor ``run`` returned for ours against ref's, on the CPU, in ours' dtype (a
+    float64 oracle is rounded to a float32 run's dtype, and judged by float32's tolerance)."""
     if ours.keys() != ref.keys():
         raise AssertionError(f"different tensors: {sorted(ours)} vs {sorted(ref)}")
     errors, failed = {}, []
-    for name, r in ref.items():
-        o = ours[name]
+    for name, theirs in ref.items():
+        o = ours[name].cpu()
+        r = theirs.cpu().to(o.dtype)
         if o.shape != r.shape:
             errors[name] = float("inf")
             failed.append(name)

@@ -13,11 +13,15 @@ from compare.figures import figures
 from compare.results import Results
 from compare.tables import (
     BENCH_HEADERS,
+    CUDA_HEADERS,
     EQUIV_HEADERS,
     TASK_HEADERS,
     bench_rows,
     bench_setup,
     busy_note,
+    cuda_lines,
+    cuda_rows,
+    cuda_setup,
     equiv_rows,
     equiv_summary,
     md_table,
@@ -36,7 +40,8 @@ def markdown(results: Results, drawn: list[str]) -> str:
         "",
     ]
     if results.matrix is not None or results.random:
-        verdict = "every case passes" if not results.failed else f"{len(results.failed)} FAIL"
+        failed = len(results.failed) + len(results.failed_cuda)
+        verdict = "every case passes" if not failed else f"{failed} FAIL"
         parts += ["## Equivalence", "", f"**{verdict}.**", ""]
         parts += [f"- {line}" for line in equiv_summary(results.matrix or [], "matrix")]
         parts += [f"- {line}" for line in equiv_summary(results.random, "random")]
@@ -48,6 +53,14 @@ def markdown(results: Results, drawn: list[str]) -> str:
             parts += ["", "![random configurations](equiv_random.png)", "", "<details>"]
             parts += ["<summary>every random configuration</summary>", ""]
             parts += [md_table(EQUIV_HEADERS, equiv_rows(results.random)), "", "</details>"]
+        parts += ["", "### CUDA", ""] + [f"- {line}" for line in cuda_lines(results)]
+        if results.cuda:
+            parts += [
+                "",
+                f"{cuda_setup(results)}.",
+                "",
+                md_table(CUDA_HEADERS, cuda_rows(results.cuda)),
+            ]
     if results.bench is not None:
         parts += ["", "## Benchmark", "", f"{bench_setup(results)}.", ""]
         parts += [md_table(BENCH_HEADERS, bench_rows(results.bench))]
@@ -67,8 +80,12 @@ def as_json(results: Results, drawn: list[str]) -> dict:
 
     return {
         "meta": results.meta,
-        "passed": not results.failed,
-        "equivalence": {"matrix": rows(results.matrix), "random": rows(results.random)},
+        "passed": not (results.failed or results.failed_cuda),
+        "equivalence": {
+            "matrix": rows(results.matrix),
+            "random": rows(results.random),
+            "cuda": rows(results.cuda),  # null: no GPU here, the CUDA rows were not run
+        },
         "benchmark": rows(results.bench),
         "tasks": rows(results.tasks),
         "figures": drawn,

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 from compare.bench import BenchResult
+from compare.cuda import CudaRow
 from compare.equiv import EquivRow
 from compare.tasks_check import TaskResult
 
@@ -14,6 +15,7 @@ class Results:
     meta: dict
     matrix: list[EquivRow] | None = None
     random: list[EquivRow] = field(default_factory=list)
+    cuda: list[CudaRow] | None = None  # the CUDA rows; None when no GPU (or no equiv section)
     bench: list[BenchResult] | None = None
     tasks: list[TaskResult] | None = None
 
@@ -25,6 +27,11 @@ class Results:
     def failed(self) -> list[EquivRow]:
         """The equivalence cases that fail."""
         return [row for row in self.equiv_rows if not row.passed]
+
+    @property
+    def failed_cuda(self) -> list[CudaRow]:
+        """The CUDA rows that fail."""
+        return [row for row in self.cuda or [] if not row.passed]
 
     @property
     def failed_tasks(self) -> list[TaskResult]:

@@ -3,6 +3,7 @@ for the terminal (``terminal``) or as markdown for report.md (``md_table``)."""
 
 from compare.bench import IMPLS as BENCH_IMPLS
 from compare.bench import REFERENCE, BenchResult
+from compare.cuda import NO_DEVICE, PAIRS, CudaRow
 from compare.equiv import KINDS, EquivRow
 from compare.harness import TOLERANCES
 from compare.results import Results
@@ -61,6 +62,46 @@ def equiv_summary(rows: list[EquivRow], what: str) -> list[str]:
                 f"{worst:.1e} (tolerance {tol:.0e})"
             )
     return lines
+
+
+CUDA_HEADERS = ["case", *PAIRS, "result"]
+
+
+def cuda_rows(rows: list[CudaRow]) -> list[list[str]]:
+    """One row per case: the largest scaled error of any tensor, for each pair; '!' a failure."""
+    table = []
+    for row in rows:
+        cells = [
+            _sci(r.worst) + (" " if r.passed else "!") for r in (row.results[p] for p in PAIRS)
+        ]
+        table.append([row.entry.label(), *cells, "pass" if row.passed else "FAIL"])
+    return table
+
+
+def cuda_lines(results: Results) -> list[str]:
+    """What the CUDA rows found, one line per dtype; or that there was no GPU to run them on."""
+    if results.cuda is None:
+        return [f"CUDA: {NO_DEVICE}"]
+    lines = []
+    for dtype, tol in TOLERANCES.items():
+        subset = [r for r in results.cuda if r.entry.case.dtype == dtype]
+        if subset:
+            worst = {p: max(r.results[p].worst for r in subset) for p in PAIRS}
+            said = ", ".join(f"{p} {e:.1e}" for p, e in worst.items())
+            passed = sum(r.passed for r in subset)
+            lines.append(
+                f"CUDA, {dtype}: {passed}/{len(subset)} cases pass; largest scaled error: "
+                f"{said} (tolerance {tol:.0e})"
+            )
+    return lines
+
+
+def cuda_setup(results: Results) -> str:
+    """The GPU and the settings the CUDA rows ran under, in one line."""
+    return (
+        f"CUDA on {results.meta['cuda']}: scratch vs torch.nn (cuDNN), each vs a float64 CPU "
+        "oracle; TF32 off; no dropout (cuDNN draws its own masks)"
+    )
 
 
 BENCH_HEADERS = [
@@ -175,6 +216,10 @@ def terminal(results: Results) -> str:
                 "failing random configurations:",
                 text_table(EQUIV_HEADERS, equiv_rows(failed)),
             ]
+    if results.matrix is not None:
+        if results.cuda:
+            parts += ["", cuda_setup(results), text_table(CUDA_HEADERS, cuda_rows(results.cuda))]
+        parts += cuda_lines(results)
     if results.bench is not None:
         parts += ["", f"BENCHMARK ({bench_setup(results)}; ratio = time / torch.nn)"]
         if results.bench:

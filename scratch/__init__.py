@@ -6,7 +6,13 @@ compatible modules (modules.py, cells.py). Start reading at docs/cells.md.
 """
 
 from scratch.cells import GRUCell, LSTMCell, RNNCell
+from scratch.minimal import MinGRU, MinLSTM
 from scratch.modules import GRU, LSTM, RNN
 from scratch.record import record_state_grads
+from scratch.variants import ChoGRU, LayerNormLSTM, PeepholeLSTM, VariationalLSTM, ZoneoutLSTM
 
 __all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "record_state_grads"]
+
+# The minimal RNNs (docs/minimal.md): scratch only, since torch.nn has no such layers.
+__all__ += ["MinGRU", "MinLSTM"]
+__all__ += ["LayerNormLSTM", "PeepholeLSTM", "ChoGRU", "VariationalLSTM", "ZoneoutLSTM"]

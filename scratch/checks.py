@@ -76,6 +76,12 @@ def check_layer_args(input_size, hidden_size, num_layers, bias, batch_first, dro
         )
 
 
+def check_rate(name: str, rate) -> None:
+    """A variant's dropout or zoneout rate: a probability, as torch.nn's dropout requires."""
+    if not isinstance(rate, numbers.Number) or isinstance(rate, bool) or not 0 <= rate <= 1:
+        raise ValueError(f"{name} should be a probability in [0, 1], got {rate!r}")
+
+
 def check_cell_args(input_size, hidden_size) -> None:
     """torch.nn's cells fail on negative sizes when they allocate; we say so up front."""
     for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):

@@ -115,6 +115,8 @@ class Cell:
     extra: tuple[ExtraParam, ...] = ()  # its own parameters, registered after torch.nn's
     masks: Mapping[str, str] = field(default_factory=dict)  # mask name -> "sequence": one
     #                   (N, ·) row per sequence, reused at every step; or "step": (T_total, ·)
+    input_mask: str | None = None  # a "sequence" mask that multiplies x_t before the input
+    #                   projection, x̂_t = (x_t ⊙ m) W_ihᵀ + b (variational dropout on x)
     torch_nn: str | None = None  # the torch.nn layer that computes this cell ("LSTM"), if any
 
     @property

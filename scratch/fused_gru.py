@@ -74,7 +74,7 @@ def gru_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
         d_ar[t].mul_(d_a_n)  # d_a_r = d_a_n ⊙ ∂a_n/∂a_r
         d_hn[t].mul_(d_a_n)  # d_ĥ_n = d_a_n ⊙ r_t
         # d_h_{t−1} = d_h ⊙ z_t + d_ĥ_t W_hh
-        direct = (d_h, z_s[t])
+        direct = ((d_h, z_s[t]),)
         d_h = steps.carry(t, d_hp[t], w.W_hh, d_Ys, d_state_n[0], d_h0, direct, buffers[k % 2])
     d_H = D[:, : 3 * H]  # d_ĥ_t of every step
     d_weights = {"weight_hh": steps.previous_product(d_H, Y, h0)}  # (G1) Σ_t d_ĥ_tᵀ h_{t−1}

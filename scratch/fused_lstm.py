@@ -23,8 +23,9 @@ from scratch.steps import Steps
 FUSED_ORDER = (3, 0, 1, 2)  # torch.nn's gate blocks i, f, g, o (0 … 3), taken as o, i, f, g
 
 
-def lstm_layer_forward(x_proj, state0, w, steps: Steps):
+def lstm_layer_forward(x_proj, state0, w, steps: Steps, h_mask=None):
     """x_proj: x̂ for all steps (T_total, 4H), gates o, i, f, g; W_hh's rows in that order.
+    h_mask: None, or a per-sequence (N, H) mask the step reads h_{t−1} through (variational.py).
     Returns outputs (T_total, P), (h_n, c_n), and what the backward needs."""
     h, c = state0
     H = c.shape[1]
@@ -38,8 +39,10 @@ def lstm_layer_forward(x_proj, state0, w, steps: Steps):
     Cs, Ms, Ys = map(steps.split, (C, M, Y))
     W_hh_t = w.W_hh.t()
     for t in steps.forward_order:
-        c_prev = steps.rows(c, t)
-        a[t].addmm_(steps.rows(h, t), W_hh_t)  # (L1) a_t = x̂_t + h_{t−1} W_hhᵀ
+        c_prev, h_prev = steps.rows(c, t), steps.rows(h, t)
+        if h_mask is not None:
+            h_prev = h_prev * steps.rows(h_mask, t)  # (V2) h̃_{t−1} = h_{t−1} ⊙ m_h
+        a[t].addmm_(h_prev, W_hh_t)  # (L1) a_t = x̂_t + h_{t−1} W_hhᵀ
         oif[t].sigmoid_()  # (L2, L3, L5) o_t, i_t, f_t = σ(a_o), σ(a_i), σ(a_f)
         g[t].tanh_()  # (L4) g_t = tanh(a_g)
         torch.mul(f[t], c_prev, out=Cs[t]).addcmul_(i[t], g[t])  # (L6) c = f ⊙ c_{t−1} + i ⊙ g
@@ -50,14 +53,16 @@ def lstm_layer_forward(x_proj, state0, w, steps: Steps):
     return Y, (h, c), (gates, C, M, Y, *state0)
 
 
-def _factors(gates, C, c0, steps: Steps):
-    """The derivative factors of all steps at once, laid out as the module docstring says.
-    Returns them (T_total, 5H) and ∂m/∂c (T_total, H), both fresh: the saved tensors stay
-    as they are, so that a second backward over the same graph finds them unchanged."""
+def lstm_factors(gates, squashed, C, c0, steps: Steps):
+    """The derivative factors of all steps at once, laid out as the module docstring says, for
+    m_t = o_t ⊙ tanh(squashed_t) and c_t from c_{t−1} = the previous row of C (or c_0). In the
+    LSTM squashed is C itself; the variants squash LN_c(c_t) or c̃_t. Returns the factors
+    (T_total, 5H) and ∂m/∂squashed (T_total, H), both fresh: the saved tensors stay as they
+    are, so that a second backward over the same graph finds them unchanged."""
     o, i, f, g = gates.chunk(4, dim=1)
     factors = gates.new_empty(gates.shape[0], 5 * C.shape[1])  # (T_total, 5H)
     d_m_d_ao, d_c_d_ai, d_c_d_af, d_c_d_ag, d_c_d_cprev = factors.chunk(5, dim=1)
-    tanh_C = torch.tanh(C)
+    tanh_C = torch.tanh(squashed)
     torch.sub(1, o, out=d_m_d_ao).mul_(o).mul_(tanh_C)  # ∂m/∂a_o = tanh(c) ⊙ o(1 − o)
     torch.sub(1, i, out=d_c_d_ai).mul_(i).mul_(g)  # ∂c/∂a_i = g ⊙ i(1 − i)
     steps.previous_into(d_c_d_af, C, c0).mul_(f)  # c_{t−1} ⊙ f, then
@@ -68,14 +73,14 @@ def _factors(gates, C, c0, steps: Steps):
     return factors, d_m_d_c
 
 
-def lstm_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
+def lstm_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record, h_mask=None):
     """BPTT with the factors in hand. Returns dL/dx̂ (one column block, gates o, i, f, g),
-    dL/d(h_0, c_0), and dL/dW_hh (rows o, i, f, g) and dL/dW_hr."""
+    dL/d(h_0, c_0), and dL/dW_hh (rows o, i, f, g) and dL/dW_hr. h_mask: as the forward's."""
     gates, C, M, Y, h0, c0 = saved
     W_hr = w.W_hr
     # [d_a_o, d_a_i, d_a_f, d_a_g, d_c_{t−1}]: each step multiplies its factors in place (an
     # in-place multiply costs less per call than one with out=).                  (T_total, 5H)
-    grads, d_m_d_c = _factors(gates, C, c0, steps)
+    grads, d_m_d_c = lstm_factors(gates, C, C, c0, steps)
     H = d_m_d_c.shape[1]
     o_grad, d_As, d_c_prevs = steps.split_columns(grads, H, (0, 1), (0, 4), (4, 5))
     c_grad = steps.split(grads[:, H:].view(-1, 4, H))  # i, f, g, c_{t−1} as (N, 4, H)
@@ -94,10 +99,15 @@ def lstm_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
         o_grad[t].mul_(d_m)  # (L7) d_a_o = d_m ⊙ ∂m/∂a_o
         if W_hr is not None:
             d_hs[t] = d_h.clone()  # the carry buffers are reused; d_W_hr needs every d_h_t
-        d_h = steps.carry(t, d_As[t], w.W_hh, d_Ys, d_h_n, d_h0, out=buffers[k % 2])  # (L1)
+        # (L1) d_h_{t−1} = ∂L/∂y_{t−1} + d_a_t W_hh (⊙ m_h with a mask: ∂h̃_{t−1}/∂h_{t−1} = m_h)
+        d_h = steps.carry(t, d_As[t], w.W_hh, d_Ys, d_h_n, d_h0, out=buffers[k % 2], mask=h_mask)
         d_c_next = steps.merge(d_c_prevs[t], d_c_next)
     d_A = grads[:, : 4 * H]
-    d_weights = {"weight_hh": steps.previous_product(d_A, Y, h0)}  # (L1) Σ_t d_a_tᵀ h_{t−1}
+    if h_mask is None:
+        d_W_hh = steps.previous_product(d_A, Y, h0)  # (L1) Σ_t d_a_tᵀ h_{t−1}
+    else:
+        d_W_hh = d_A.t() @ steps.previous(Y, h0).mul_(steps.expand(h_mask))  # Σ d_aᵀ h̃_{t−1}
+    d_weights = {"weight_hh": d_W_hh}
     if W_hr is not None:
         d_weights["weight_hr"] = torch.cat(d_hs).t() @ M  # (L8) Σ_t d_h_tᵀ m_t
     # d_c_0 is a view into `grads`: a copy, so that c_0.grad does not keep all of it alive.

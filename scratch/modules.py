@@ -221,6 +221,10 @@ class RNNBase(nn.Module):
                 outputs.append(y)
                 finals.append(state_n)
             x = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=1)
+        if len(outputs) == 1 and x.requires_grad and self.bptt != "autograd":
+            # Our BPTT saved this tensor; the program gets its own, which it may change in
+            # place before backward, as torch.nn's RNN and GRU allow.
+            x = x.clone()
         state_n = tuple(torch.stack(parts) for parts in zip(*finals, strict=True))
         return x, state_n
 

@@ -33,6 +33,13 @@ class Steps:
         """Per-step views of column blocks: for each span (a, b), columns [a·H, b·H)."""
         return [self.split(rows[:, a * H : b * H]) for a, b in spans]
 
+    def expand(self, per_sequence: Tensor) -> Tensor:
+        """A per-sequence (N, ·) tensor laid out like the rows of all steps, (T_total, ·):
+        step t's rows are its first batch_sizes[t] rows."""
+        if self.uniform:
+            return per_sequence.repeat(len(self.sizes), 1)
+        return torch.cat([per_sequence[:b] for b in self.sizes])
+
     @property
     def uniform(self) -> bool:
         """A plain batch: every step moves all N rows."""
@@ -101,11 +108,15 @@ class Steps:
         """Per-step views of the recorder's buffer for ``state`` ("h", "c"), or None when off."""
         return None if record is None else self.split(record[state])
 
-    def carry(self, t, d_a, W, d_outputs: tuple, d_state_n, d_state0, direct=None, out=None):
+    def carry(
+        self, t, d_a, W, d_outputs: tuple, d_state_n, d_state0, direct=(), out=None, mask=None
+    ):
         """BPTT's hand-over from step t to the step it read its state from.
 
-        The gradient reaching h_{t−1} is d_a W (plus d_h ⊙ z for the GRU, `direct`). It is added
-        to that step's output gradient in one addmm, giving the d_h of the next step BPTT
+        The gradient reaching h_{t−1} is d_a W, times `mask` where the step read h_{t−1} ⊙ mask
+        (variational dropout: a per-sequence (N, ·) mask), plus a ⊙ b for each pair (a, b) in
+        `direct`: the paths that bypass W (the GRU's d_h ⊙ z). It is added to that step's
+        output gradient in as few calls as possible, giving the d_h of the next step BPTT
         visits, which is returned (written into `out`, an (N, ·) buffer, when given: reusing a
         buffer that is warm in cache beats a fresh allocation per step). Rows that read h_0 at
         step t write their part into d_state0; rows whose sequence ended at that step bring in
@@ -113,31 +124,43 @@ class Steps:
         """
         b, prev = self.sizes[t], t + 1 if self.reverse else t - 1
         if not 0 <= prev < len(self.sizes):  # step t read h_0
-            d_state0[:b] = _recurrent(None, d_a, W, direct)
+            d_state0[:b] = _recurrent(None, d_a, W, direct, mask=_cut(mask, 0, b))
             return None
         b_prev = self.sizes[prev]
         if b_prev == b:
-            return _recurrent(d_outputs[prev], d_a, W, direct, _rows(out, b))
+            return _recurrent(d_outputs[prev], d_a, W, direct, _rows(out, b), _cut(mask, 0, b))
         if b_prev > b:  # rows [b, b_prev) ended at step prev: their h there is in h_n
-            head = _recurrent(d_outputs[prev][:b], d_a, W, direct)
+            head = _recurrent(d_outputs[prev][:b], d_a, W, direct, mask=_cut(mask, 0, b))
             return torch.cat([head, d_outputs[prev][b:] + d_state_n[b:b_prev]])
         # b_prev < b: rows [b_prev, b) started at step t, from h_0
-        tail = None if direct is None else (direct[0][b_prev:], direct[1][b_prev:])
-        d_state0[b_prev:b] = _recurrent(None, d_a[b_prev:], W, tail)
-        head = None if direct is None else (direct[0][:b_prev], direct[1][:b_prev])
-        return _recurrent(d_outputs[prev], d_a[:b_prev], W, head, _rows(out, b_prev))
+        tail = tuple((x[b_prev:], y[b_prev:]) for x, y in direct)
+        d_state0[b_prev:b] = _recurrent(None, d_a[b_prev:], W, tail, mask=_cut(mask, b_prev, b))
+        head = tuple((x[:b_prev], y[:b_prev]) for x, y in direct)
+        out = _rows(out, b_prev)
+        return _recurrent(d_outputs[prev], d_a[:b_prev], W, head, out, _cut(mask, 0, b_prev))
 
 
 def _rows(out, b):
     return out if out is None or out.shape[0] == b else out[:b]
 
 
-def _recurrent(base, d_a, W, direct, out=None):
-    """base + d_h ⊙ z (when direct = (d_h, z)) + d_a W, in as few calls as possible."""
-    if direct is not None:
-        if base is None:
-            return torch.mul(*direct, out=out).addmm_(d_a, W)
-        return torch.addcmul(base, *direct, out=out).addmm_(d_a, W)
+def _cut(mask, lo, hi):
+    return None if mask is None else mask[lo:hi]
+
+
+def _recurrent(base, d_a, W, direct=(), out=None, mask=None):
+    """base + Σ a ⊙ b over the pairs in direct + d_a W (⊙ mask), in as few calls as possible."""
+    if mask is not None:
+        total = torch.mm(d_a, W, out=out).mul_(mask)
+        for a, b in direct:
+            total.addcmul_(a, b)
+        return total if base is None else total.add_(base)
+    if direct:
+        (a, b), rest = direct[0], direct[1:]
+        total = torch.mul(a, b, out=out) if base is None else torch.addcmul(base, a, b, out=out)
+        for a, b in rest:
+            total.addcmul_(a, b)
+        return total.addmm_(d_a, W)
     if base is None:
         return torch.mm(d_a, W, out=out)
     return torch.addmm(base, d_a, W, out=out)

@@ -121,9 +121,17 @@ def _permute(tensor, order):
     return torch.cat([blocks[k] for k in order])
 
 
+def input_mask(cell: Cell, w: Weights, steps: Steps) -> Tensor | None:
+    """The cell's input mask, if it declares one, laid out like the rows of x (T_total, I)."""
+    return None if cell.input_mask is None else steps.expand(w.masks[cell.input_mask])
+
+
 def layer_forward(cell: Cell, x: Tensor, state0: tuple, w: Weights, steps: Steps, fast: bool):
     """x̂ for all steps, then the loop over time: the fast one (on weights in its gate order)
     or the readable one. Returns the outputs, the final state, and the tape for BPTT."""
+    mask = input_mask(cell, w, steps)
+    if mask is not None:
+        x = x * mask  # x_t ⊙ m, each row by its own sequence's mask
     if fast:
         w = reorder(cell, w, cell.fast.gate_order)
         return cell.fast.forward(input_projection(cell, x, w), state0, w, steps)
@@ -140,13 +148,16 @@ def layer_backward(cell, fast, d_y, d_state_n, x, w: Weights, steps, tape, need_
     else:
         order, w_used = None, w
         d_X_blocks, d_state0, d_w = readable_backward(cell, d_y, d_state_n, w, steps, tape, record)
-    d_x = None
+    d_x, mask = None, input_mask(cell, w, steps)
     if need_d_x:  # ∂x̂_t/∂x_t = W_ih
         row = 0
         for d in d_X_blocks:
             part = w_used.W_ih[row : row + d.shape[1]]
             d_x = d @ part if d_x is None else d_x.addmm_(d, part)
             row += d.shape[1]
+        if mask is not None:
+            d_x.mul_(mask)  # ∂(x_t ⊙ m)/∂x_t = m
+    x = x if mask is None else x * mask
     d_w["weight_ih"] = torch.cat([d.t() @ x for d in d_X_blocks])  # Σ_t d_x̂_tᵀ x_t
     for kind in cell.x_proj_biases:
         if w.of(kind) is not None:

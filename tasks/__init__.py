@@ -6,6 +6,8 @@
 - ``config.py``: a task's config is a dataclass, one comment per field, one rule per field;
 - ``cli.py``: flags generated from it, presets, resume from the checkpoint, one-line errors;
 - ``loop.py``: the training loop: LR schedule, hooks, clipping, divergence, checkpoints, Ctrl-C;
+- ``parallel.py``: ``--device``, and data-parallel training under torchrun (DDP): the process
+  group, how a task splits its batch (``Shard``), the loop's few collectives;
 - ``impl.py``: ``--impl`` and ``--cell``, the one place that names scratch and reference;
 - ``init.py``: ``--init`` and ``--forget-bias``: initialisation schemes on torch.nn's names;
 - ``checkpoint.py``, ``files.py``: checkpoints read safely, run folders written atomically;

@@ -96,10 +96,11 @@ def rng_state() -> dict:
 
 
 def set_rng_state(state: dict) -> None:
-    """Put every generator back where ``rng_state`` found it."""
+    """Put every generator back where ``rng_state`` found it (the GPUs that are here)."""
     torch.set_rng_state(state["torch"])
-    if state["cuda"]:
-        torch.cuda.set_rng_state_all(state["cuda"])
+    present = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    for index, cuda in enumerate(state["cuda"][:present]):  # a GPU run may resume on a CPU
+        torch.cuda.set_rng_state(cuda, index)
     n = state["numpy"]
     keys = n["keys"].numpy().astype(np.uint32)
     np.random.set_state((n["kind"], keys, n["pos"], n["has_gauss"], n["cached_gaussian"]))

@@ -16,20 +16,26 @@ task then gets, the same way:
   any other is an error naming the flags; a folder that holds a run needs ``--resume``;
 - exit status 0 done, 1 the run failed (``RunFailed``: diverged, disk full), 2 bad input
   (``BadInput`` and every command-line error: one line on stderr, no traceback, no run folder),
-  130 interrupted (a checkpoint was saved; the line says how to continue).
+  130 interrupted (a checkpoint was saved; the line says how to continue);
+- ``--device auto | cpu | cuda`` for a config with a ``device`` field, and data-parallel
+  training under torchrun (tasks/parallel.py): every process joins the process group, a
+  ``batch_size`` that does not split evenly across them is bad input, config.json records
+  ``world_size``, and rank 0 alone prints, writes the run folder and finishes.
 """
 
 import argparse
+import os
 import sys
 import time
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from tasks import checkpoint, config, files, loop
+from tasks import checkpoint, config, files, loop, parallel
 from tasks.errors import BadInput, RunFailed
 
 
@@ -37,7 +43,7 @@ class Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line on stderr and exit status 2."""
 
     def error(self, message: str) -> typing.NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"{self.prog}: error: {message}\n" if parallel.launched_lead() else None)
 
 
 def add_config_flags(parser: argparse.ArgumentParser, cls: type) -> None:
@@ -157,24 +163,64 @@ def add_train_command(commands: argparse._SubParsersAction, trainer: Trainer, he
 
 
 def train(args: argparse.Namespace, trainer: Trainer) -> int:
-    """Resolve the config, build the task, train it in the shared loop, finish; exit status."""
+    """Resolve the config, build the task, train it in the shared loop, finish; exit status.
+    Under torchrun every process runs this: each joins the process group and trains its share,
+    and rank 0 alone prints, writes the run folder and finishes (reports, figures)."""
     cfg, out, saved = resolve(args, trainer)
-    prepared = trainer.build(cfg, saved["meta"] if saved else None)
-    if saved is not None:
-        if saved["meta"].get("data") != prepared.data:
-            raise BadInput(
-                f"the training data has changed since {out / loop.CHECKPOINT} was written: "
-                "resume with the same data, or start a new run"
-            )
-        checkpoint.load_weights(prepared.task.model, saved["model"], out / loop.CHECKPOINT)
-        loop.check_budget(saved["step"], prepared.loop.steps, out)
-    files.make_folder(out)
-    prepared.loop = replace(prepared.loop, progress=not args.no_progress)
-    meta = {"task": trainer.name, "config": asdict(cfg), "data": prepared.data, **prepared.meta}
-    print(f"run folder {out}: {asdict(cfg)}", file=sys.stderr)
-    history = loop.train(prepared.task, prepared.loop, out, meta, resume=saved is not None)
-    trainer.finish(cfg, prepared, history, out)
+    on = parallel.device(getattr(cfg, "device", "cpu"))
+    check_split(cfg, parallel.launched())
+    world = parallel.start(on)
+    try:
+        with _silent_unless(world.lead):
+            prepared = trainer.build(cfg, saved["meta"] if saved else None)
+            if saved is not None:
+                if saved["meta"].get("data") != prepared.data:
+                    raise BadInput(
+                        f"the training data has changed since {out / loop.CHECKPOINT} was "
+                        "written: resume with the same data, or start a new run"
+                    )
+                checkpoint.load_weights(prepared.task.model, saved["model"], out / loop.CHECKPOINT)
+                loop.check_budget(saved["step"], prepared.loop.steps, out)
+            prepared.loop = replace(prepared.loop, progress=not args.no_progress)
+            meta = {
+                "task": trainer.name,
+                "config": asdict(cfg),
+                "data": prepared.data,
+                "world_size": world.size,  # processes that trained it (torchrun); 1 without
+                **prepared.meta,
+            }
+            if world.lead:
+                files.make_folder(out)
+                where = f" ({world.size} processes)" if world.size > 1 else ""
+                print(f"run folder {out}{where}: {asdict(cfg)}", file=sys.stderr)
+            resume = saved is not None
+            history = loop.train(prepared.task, prepared.loop, out, meta, resume=resume)
+            if world.lead:
+                trainer.finish(cfg, prepared, history, out)
+    finally:
+        parallel.stop()
     return 0
+
+
+def check_split(cfg: Any, processes: int) -> None:
+    """A config's global batch (``batch_size``) must split evenly across the processes."""
+    batch = getattr(cfg, "batch_size", None)
+    if batch is not None and batch % processes:
+        raise BadInput(
+            f"--batch-size {batch} does not split evenly across {processes} processes: give a "
+            f"multiple of {processes} (each process trains on batch-size / {processes} of it)"
+        )
+
+
+@contextmanager
+def _silent_unless(lead: bool) -> Iterator[None]:
+    """Rank 0 alone prints: another process's standard output goes nowhere (its errors and
+    tracebacks still reach stderr)."""
+    if lead:
+        yield
+        return
+    with open(os.devnull, "w") as nowhere, redirect_stdout(nowhere):
+        yield
 
 
 def resolve(args: argparse.Namespace, trainer: Trainer) -> tuple[Any, Path, dict | None]:
@@ -271,16 +317,18 @@ def run(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
     run returns 130. Returns the exit status."""
     args = parser.parse_args(argv)
     prog = f"{parser.prog} {args.command}"
+    say = parallel.launched_lead()  # under torchrun, rank 0 alone says what happened
     try:
         return args.run(args)
     except BadInput as error:
-        parser.exit(2, f"{prog}: error: {error}\n")
+        parser.exit(2, f"{prog}: error: {error}\n" if say else None)
     except RunFailed as error:
-        print(f"{prog}: {error}", file=sys.stderr)
+        if say:
+            print(f"{prog}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as stop:
-        if isinstance(stop, loop.Stopped):
+        if say and isinstance(stop, loop.Stopped):
             print(f"{stop}: continue it with --out {stop.out} --resume", file=sys.stderr)
-        else:  # a second Ctrl-C: stopped at once, nothing saved since the last checkpoint
+        elif say:  # a second Ctrl-C: stopped at once, nothing saved since the last checkpoint
             print(f"{prog}: stopped at once; the last checkpoint saved stands", file=sys.stderr)
         return 130

@@ -34,6 +34,7 @@ from typing import Any
 from tasks import init
 from tasks.errors import BadInput
 from tasks.impl import CELLS, IMPLS, check_cell
+from tasks.parallel import DEVICES
 
 Check = Callable[[Any], None]  # raises ValueError("must be ...") for a value it rejects
 CLIP_MODES = ("norm", "value", "none")  # how the loop clips gradients (tasks/loop.py)
@@ -107,6 +108,7 @@ SHARED = {
     "epochs": Rule(at_least(1), resumable=True),
     "eval_every": Rule(at_least(1), resumable=True),
     "checkpoint_every": Rule(at_least(1), resumable=True),
+    "device": Rule(choices=DEVICES, resumable=True),  # tasks/parallel.py: auto, cpu or cuda
 }
 
 
@@ -117,8 +119,9 @@ def option(default: Any, **rule: Any) -> Any:
 
 def smoke_run(preset: Any, impl: str, steps: int, seed: int, cell: str | None = None) -> Any:
     """A task's smoke ``preset`` on ``impl`` for ``steps`` steps from ``seed``, evaluated once, at
-    the end: what a task's ``smoke_losses`` trains for compare's tasks check."""
-    cfg = replace(preset, impl=impl, steps=steps, seed=seed, eval_every=steps)
+    the end, on the CPU: what a task's ``smoke_losses`` trains for compare's tasks check, the
+    same on every machine."""
+    cfg = replace(preset, impl=impl, steps=steps, seed=seed, eval_every=steps, device="cpu")
     return cfg if cell is None else replace(cfg, cell=cell)
 
 

@@ -11,9 +11,10 @@ And what only scratch has, which the gradients lab (tasks/gradients/) reads: the
 dL/dh_t (``record_state_grads``) and each cell's own step pair (``step_pair``).
 """
 
+import functools
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 
 from torch import nn
@@ -30,12 +31,35 @@ class Cell:
     layer: str  # the layer class in the implementation's package, e.g. "LSTM"
     about: str  # a few words for --help
     impls: tuple[str, ...] = IMPLS  # the implementations that have it
+    options: dict = field(default_factory=dict)  # the layer's own arguments, e.g. its rates
 
+
+SCRATCH_ONLY = ("scratch",)
 
 CELLS = {
     "rnn": Cell("RNN", "Elman RNN, tanh"),
     "lstm": Cell("LSTM", "long short-term memory"),
     "gru": Cell("GRU", "gated recurrent unit"),
+    # The variants torch.nn lacks (docs/variants.md) and the minimal RNNs (docs/minimal.md).
+    "lnlstm": Cell("LayerNormLSTM", "layer-normalised LSTM", SCRATCH_ONLY),
+    "peephole": Cell("PeepholeLSTM", "LSTM with peephole connections", SCRATCH_ONLY),
+    "chogru": Cell("ChoGRU", "the GRU as Cho et al. wrote it", SCRATCH_ONLY),
+    # Rates: Gal & Ghahramani (2016) use 0.25 on the input and the state of their medium
+    # language model; Krueger et al. (2017) zone out c at 0.5 and h at 0.05 at character level.
+    "variational": Cell(
+        "VariationalLSTM",
+        "LSTM, variational dropout 0.25 on x and h",
+        SCRATCH_ONLY,
+        {"dropout_input": 0.25, "dropout_hidden": 0.25},
+    ),
+    "zoneout": Cell(
+        "ZoneoutLSTM",
+        "LSTM, zoneout 0.05 on h, 0.5 on c",
+        SCRATCH_ONLY,
+        {"zoneout_h": 0.05, "zoneout_c": 0.5},
+    ),
+    "mingru": Cell("MinGRU", "minGRU, trained by a parallel scan", SCRATCH_ONLY),
+    "minlstm": Cell("MinLSTM", "minLSTM, trained by a parallel scan", SCRATCH_ONLY),
 }
 
 
@@ -55,10 +79,12 @@ def check_cell(impl: str, cell: str) -> None:
         raise BadInput(f"--cell {cell} exists only in {only}, not in {impl}: use --impl {only}")
 
 
-def layer_class(impl: str, cell: str) -> type:
-    """The recurrent layer class (``RNN``, ``LSTM``, ...) that ``cell`` names, from ``impl``."""
+def layer_class(impl: str, cell: str) -> Callable[..., object]:
+    """What builds the recurrent layer ``cell`` names, from ``impl``: its class (``RNN``,
+    ``LSTM``, ...), with the cell's own options (a variant's rates) already given."""
     check_cell(impl, cell)
-    return getattr(load_impl(impl), CELLS[cell].layer)
+    layer = getattr(load_impl(impl), CELLS[cell].layer)
+    return functools.partial(layer, **CELLS[cell].options) if CELLS[cell].options else layer
 
 
 # ---------------------------------------------------------------------------------------------

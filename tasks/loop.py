@@ -30,6 +30,15 @@ Run folder (``out``): config.json (the task's ``meta``), checkpoint.pt, metrics.
 line per training step and per evaluation; a diverged step as ``"split": "diverged"``),
 loss.png (training and held-out loss), and summary.json at the end. Every JSON file is valid
 JSON: a value that is not a finite number is written as null.
+
+Under torchrun (a process group joined with tasks/parallel.py ``start``) the same loop runs in
+every process, data-parallel: the model is wrapped in DistributedDataParallel, which averages
+the gradients during backward; each process's loss is weighed by its share of the batch
+(``Shard``), so the logged loss, summed over the processes, is the whole batch's mean, what one
+process computes. Rank 0 alone evaluates (on the whole held-out set, with the same weights as
+every other process), writes the run folder and shows progress; every process takes part in
+the checkpoint, which holds every process's rows of the task state and its RNG state. A stop
+request or a failed write on any process stops all of them after the same step. docs/scale.md.
 """
 
 import math
@@ -49,7 +58,7 @@ from matplotlib.figure import Figure
 from torch import Tensor, nn
 from tqdm import tqdm
 
-from tasks import checkpoint, files
+from tasks import checkpoint, files, parallel
 from tasks.config import CLIP_MODES
 from tasks.errors import BadInput, RunFailed, first_line
 
@@ -151,69 +160,105 @@ def train(
 
     ``out``: the run folder; ``None`` writes nothing at all. ``meta``: a JSON-able description
     of the run (config, vocabulary), kept in config.json and in every checkpoint. ``resume``:
-    continue from ``out/checkpoint.pt``; build ``task`` from the saved ``meta`` first.
+    continue from ``out/checkpoint.pt``; build ``task`` from the saved ``meta`` first. In a
+    process group every process calls this alike; rank 0's history alone holds the evaluations.
     """
-    meta = meta or {}
+    meta, world = meta or {}, parallel.world()
+    writes = out if world.lead else None  # the run folder this process writes into
     history, step, saved = History(), 0, None  # saved: the step of the last checkpoint written
     if out is not None:
-        files.make_folder(out)
-        files.remove_stale(out)
+        if world.lead:
+            files.make_folder(out)
+            files.remove_stale(out)
         if resume:
-            step = saved = _restore(task, history, out / CHECKPOINT)
+            step = saved = _restore(task, history, out / CHECKPOINT, world)
             check_budget(step, cfg.steps, out)
         elif (out / CHECKPOINT).exists():
             raise BadInput(f"{out / CHECKPOINT} exists: resume it or choose another folder")
-        files.write_json(meta, out / CONFIG)
-        _rewrite_metrics(history, out)
+        if world.lead:
+            files.write_json(meta, out / CONFIG)
+            _rewrite_metrics(history, out)
     elif resume:
         raise ValueError("resume=True needs the run folder `out`")
 
+    ddp = parallel.wrap(task.model, world)
     session_start, session_seconds, wall_start = step, 0.0, time.perf_counter()
-    bar = tqdm(total=cfg.steps, initial=step, unit="step", disable=not cfg.progress)
+    bar = tqdm(
+        total=cfg.steps, initial=step, unit="step", disable=not (cfg.progress and world.lead)
+    )
     with _ctrl_c_requests() as ctrl_c, bar:
         try:
             while step < cfg.steps:
                 started = time.perf_counter()
-                record = _train_step(task, step, cfg)
+                record = _train_step(task, step, cfg, ddp, world)
                 seconds = time.perf_counter() - started
                 if not (math.isfinite(record["loss"]) and math.isfinite(record["grad_norm"])):
-                    _log(out, {"step": step + 1, "split": "diverged", **record})
+                    _log(writes, {"step": step + 1, "split": "diverged", **record})
                     raise Diverged(_divergence(step + 1, record, out, saved))
                 step += 1
                 history.records.append(record)
                 history.seconds += seconds
                 session_seconds += seconds
-                _log(out, {"step": step, "split": "train", **record})
                 rate = cfg.items_per_step * (step - session_start) / session_seconds
                 shown = {"loss": f"{record['loss']:.3f}", f"{cfg.item_name}/s": f"{rate:,.0f}"}
                 bar.set_postfix(shown, False)
                 bar.update()
 
-                if step % cfg.eval_every == 0 or step == cfg.steps:
-                    metrics = _evaluate(task)
-                    history.evals.append({"step": step, **metrics})
-                    _log(out, {"step": step, "split": "held_out", **metrics})
-                    if cfg.print_evals:
-                        text = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items())
-                        elapsed = time.perf_counter() - wall_start
-                        bar.write(f"step {step} ({elapsed:.0f} s): held-out {text}")
-                    if out is not None:
-                        plot_losses(history, out / "loss.png", cfg.loss_label)
+                failure = None
+                if world.lead:
+                    try:
+                        _report(task, step, record, history, cfg, writes, bar, wall_start)
+                    except files.WriteFailed as error:
+                        failure = error
+                stop, failed = world.any(bool(ctrl_c), failure is not None)
+                _raise_if(failed, failure)
                 if out is not None and (
-                    step % cfg.checkpoint_every == 0 or step == cfg.steps or ctrl_c
+                    step % cfg.checkpoint_every == 0 or step == cfg.steps or stop
                 ):
-                    _save(out / CHECKPOINT, task, step, history, meta)
+                    failure = _save(out / CHECKPOINT, task, step, history, meta, world)
+                    _raise_if(*world.any(failure is not None), failure)
                     saved = step
-                if ctrl_c:
+                if stop:
                     raise Stopped(step, out)
         except files.WriteFailed as error:
             raise RunFailed(
                 f"{error}; stopped after step {step}; {_last_good(out, saved)}"
             ) from None
 
-    if out is not None:
-        _write_summary(history, cfg, out)
+    if writes is not None:
+        _write_summary(history, cfg, writes)
     return history
+
+
+def _report(
+    task: Task,
+    step: int,
+    record: dict,
+    history: History,
+    cfg: LoopConfig,
+    out: Path | None,
+    bar: tqdm,
+    wall_start: float,
+) -> None:
+    """What rank 0 does after step ``step``: log it, and evaluate when it is time."""
+    _log(out, {"step": step, "split": "train", **record})
+    if step % cfg.eval_every == 0 or step == cfg.steps:
+        metrics = _evaluate(task)
+        history.evals.append({"step": step, **metrics})
+        _log(out, {"step": step, "split": "held_out", **metrics})
+        if cfg.print_evals:
+            text = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items())
+            elapsed = time.perf_counter() - wall_start
+            bar.write(f"step {step} ({elapsed:.0f} s): held-out {text}")
+        if out is not None:
+            plot_losses(history, out / "loss.png", cfg.loss_label)
+
+
+def _raise_if(failed: bool, failure: files.WriteFailed | None) -> None:
+    """Stop every process when rank 0 could not write: rank 0 with its error, the others with
+    a line that points to it (only rank 0 prints)."""
+    if failed:
+        raise failure or RunFailed("rank 0 could not write the run folder; see its error")
 
 
 def check_budget(step: int, steps: int, out: Path) -> None:
@@ -225,21 +270,27 @@ def check_budget(step: int, steps: int, out: Path) -> None:
         )
 
 
-def _train_step(task: Task, step: int, cfg: LoopConfig) -> dict:
+def _train_step(
+    task: Task, step: int, cfg: LoopConfig, ddp: nn.Module | None, world: parallel.World
+) -> dict:
     """One optimizer step on ``task.loss(step)``, unless the loss or gradient is not finite.
     Returns what is logged for the step: loss, gradient norm before clipping, learning rate,
-    and what the hooks return."""
+    and what the hooks return. Under N processes the loss is this process's share of the batch:
+    DDP averages the gradients of loss · N · share, and the shares' sum is the logged loss."""
     task.model.train()
     if cfg.lr_schedule is not None:
         for group in task.optimizer.param_groups:
             group["lr"] = cfg.lr_schedule(step)
     task.optimizer.zero_grad(set_to_none=True)
-    loss = task.loss(step)
-    loss.backward()
+    with _through(task, ddp):
+        loss = task.loss(step)
+    taken, rows = _share(task, world)
+    scale = taken * world.size / rows  # exactly 1 when the batch splits evenly
+    (loss if scale == 1 else loss * scale).backward()
     params = [p for p in task.model.parameters() if p.grad is not None]
     norm = torch.nn.utils.get_total_norm([p.grad for p in params]) if params else torch.zeros(())
     record = {
-        "loss": loss.item(),
+        "loss": world.sum(loss.item() * taken / rows) if world.size > 1 else loss.item(),
         "grad_norm": norm.item(),
         "lr": float(task.optimizer.param_groups[0]["lr"]),
     }
@@ -253,6 +304,34 @@ def _train_step(task: Task, step: int, cfg: LoopConfig) -> dict:
         torch.nn.utils.clip_grad_value_(params, cfg.clip)
     task.optimizer.step()
     return record
+
+
+@contextmanager
+def _through(task: Task, ddp: nn.Module | None) -> Iterator[None]:
+    """``task.model`` is the DDP wrapper while the task computes its loss, so that DDP sees the
+    forward pass whose gradients it averages; the plain model everywhere else (hooks,
+    evaluation, checkpoints, clipping)."""
+    if ddp is None:
+        yield
+        return
+    model, task.model = task.model, ddp
+    try:
+        yield
+    finally:
+        task.model = model
+
+
+def _shard(task: Task) -> parallel.Shard:
+    """How the task splits its batch (``parallel.Shard``); a task that declares none does not."""
+    shard = getattr(task, "shard", None)
+    return shard if shard is not None else parallel.Shard()
+
+
+def _share(task: Task, world: parallel.World) -> tuple[int, int]:
+    """(rows this process took, rows in the batch) of the step just computed; (1, N) when the
+    task does not split its batch, and every process computed the whole of it."""
+    shard = getattr(task, "shard", None)
+    return shard.weight() if shard is not None else (1, world.size)
 
 
 def _divergence(step: int, record: dict, out: Path | None, saved: int | None) -> str:
@@ -278,28 +357,52 @@ def _evaluate(task: Task) -> dict[str, float]:
         return task.evaluate()
 
 
-def _save(path: Path, task: Task, step: int, history: History, meta: dict) -> None:
+def _save(
+    path: Path, task: Task, step: int, history: History, meta: dict, world: parallel.World
+) -> files.WriteFailed | None:
+    """Rank 0 writes the checkpoint; under N processes every process first hands over its rows
+    of the task's state and its RNG state. Returns the error of a write that failed."""
+    task_state, rngs = task.get_state(), None
+    if world.size > 1:
+        rows = _shard(task).state
+        if rows:
+            own = parallel.to_device({key: task_state[key] for key in rows}, parallel.CPU)
+            task_state = parallel.join_rows(world.gather(own), task_state, rows)
+        rngs = world.gather(checkpoint.rng_state())
+    if not world.lead:
+        return None
     state = {
         "step": step,
         "model": task.model.state_dict(),
         "optimizer": task.optimizer.state_dict(),
         "rng": checkpoint.rng_state(),
-        "task": task.get_state(),
+        "task": task_state,
         "history": asdict(history),
         "meta": meta,
     }
-    checkpoint.save(state, path)
+    if rngs is not None:
+        state["rng_ranks"] = rngs  # every process's, by rank: a resume on as many continues each
+    try:
+        checkpoint.save(state, path)
+    except files.WriteFailed as error:
+        return error
+    return None
 
 
-def _restore(task: Task, history: History, path: Path) -> int:
-    """Load what ``_save`` wrote into ``task`` and ``history``; returns the step reached. A
-    checkpoint that does not fit the task's model or optimizer is a ``BadInput``."""
+def _restore(task: Task, history: History, path: Path, world: parallel.World) -> int:
+    """Load what ``_save`` wrote into ``task`` and ``history``; returns the step reached. Each
+    process takes its rows of the task's state, and its own RNG state when the checkpoint was
+    written by as many processes (else rank 0's). A checkpoint that does not fit the task's
+    model or optimizer is a ``BadInput``."""
     state = checkpoint.load(path)
     checkpoint.load_weights(task.model, state["model"], path)
     try:
         task.optimizer.load_state_dict(state["optimizer"])
-        task.set_state(state["task"])
-        checkpoint.set_rng_state(state["rng"])
+        own = parallel.own_rows(state["task"], _shard(task))
+        task.set_state(parallel.to_device(own, parallel.device_of(task.model)))
+        ranks = state.get("rng_ranks")
+        same = ranks is not None and len(ranks) == world.size
+        checkpoint.set_rng_state(ranks[world.rank] if same else state["rng"])
         history.records[:] = state["history"]["records"]
         history.evals[:] = state["history"]["evals"]
         history.seconds = state["history"]["seconds"]

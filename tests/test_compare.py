@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from compare import equiv, tasks_check
+from compare import bench, equiv, tasks_check
 from compare.bench import peak_memory_mib
 from compare.cli import build_parser, main
+from compare.cuda import PAIRS, compare_with_oracle, entries
+from compare.harness import Case
 from tasks import registry
 from tests.breakage import broken_lstm
 
@@ -50,6 +52,14 @@ def test_broken_lstm_backward_fails_exactly_the_manual_lstm_rows(tmp_path, monke
         assert row["passed"] is not broken, row["label"]
         assert all(kind.startswith("grad") for kind in row["failed_kinds"])  # forward untouched
     assert {row["cell"] for row in rows if not row["passed"]} == lstm_cells
+
+
+def test_a_packed_benchmark_runs_unsorted_lengths_and_says_so():
+    sizes = {"small": bench.Size(7, 5, 3, 4)}
+    (result,) = bench.run_bench(["gru"], sizes, repeats=1, threads=1, progress=False, packed=True)
+    assert result.size == "small packed" and result.time_target is None
+    for impl in bench.IMPLS:  # the packed output rows agree with torch.nn's
+        assert result.impls[impl].output_error < 1e-5
 
 
 @pytest.mark.parametrize(
@@ -209,3 +219,42 @@ def test_an_out_that_holds_other_files_is_refused(tmp_path, capsys):
     assert exit_.value.code == 2
     assert "holds files that are not a compare report" in capsys.readouterr().err
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_bptt_option_draws_only_the_modes_asked_for():
+    args = build_parser().parse_args(["equiv", "--bptt", "readable", "--random", "5"])
+    assert args.bptt == ["readable"]
+    drawn = equiv.random_entries(30, 0, equiv.MATRIX_LAYERS, ["float64"], args.bptt)
+    assert {e.case.bptt for e in drawn} == {"readable"}
+    matrix = equiv.matrix_entries(["gru"], ["float64"], quick=True, bptt=["readable", "manual"])
+    assert {e.case.bptt for e in matrix} == {"readable", "manual"}
+
+
+# the CUDA rows: their logic on the CPU here, the real rows where there is a GPU (test_cuda.py)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_oracle_rows_pass_on_the_cpu_and_catch_a_broken_scratch(dtype, monkeypatch):
+    case = Case("lstm", num_layers=2, bidirectional=True, lengths=(6, 4, 2), dtype=dtype)
+    results = compare_with_oracle(case, device="cpu")  # the CUDA rows' code, on the CPU
+    assert all(results[pair].passed for pair in PAIRS), {p: r.worst for p, r in results.items()}
+    broken_lstm(monkeypatch)
+    results = compare_with_oracle(case, device="cpu")
+    assert [results[pair].passed for pair in PAIRS] == [False, False, True]  # torch.nn stands
+
+
+def test_the_cuda_rows_leave_out_dropout():
+    matrix = equiv.matrix_entries(["gru"], ["float32"], quick=False)
+    kept = entries(matrix)
+    assert {e.config for e in matrix} - {e.config for e in kept} == {"train-dropout"}
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU: test_cuda.py")
+def test_without_a_gpu_compare_says_no_cuda_device(tmp_path, capsys):
+    assert (
+        main(["equiv", "--quick", "--cells", "gru", "--no-progress", "--out", str(tmp_path)]) == 0
+    )
+    assert "CUDA: no CUDA device: the CUDA rows were not run" in capsys.readouterr().out
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["equivalence"]["cuda"] is None and results["meta"]["cuda"] is None
+    assert "no CUDA device" in (tmp_path / "report.md").read_text()

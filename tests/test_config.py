@@ -5,6 +5,7 @@ import argparse
 from dataclasses import dataclass, fields
 
 import pytest
+import torch
 
 from tasks import cli, config, impl
 from tasks.config import at_least, option
@@ -45,8 +46,20 @@ def test_shared_fields_take_their_rule_by_name_and_own_fields_their_option():
     assert config.rule(DemoConfig, "hidden_size") is config.SHARED["hidden_size"]
     assert config.rule(DemoConfig, "window").check is not None
     assert config.rule(DemoConfig, "seed") == config.Rule()
-    assert config.resumable(TextConfig) == {"impl", "steps", "eval_every", "checkpoint_every"}
-    assert config.resumable(SeriesConfig) == {"impl", "epochs", "eval_every", "checkpoint_every"}
+    assert config.resumable(TextConfig) == {
+        "impl",
+        "steps",
+        "eval_every",
+        "checkpoint_every",
+        "device",
+    }
+    assert config.resumable(SeriesConfig) == {
+        "impl",
+        "epochs",
+        "eval_every",
+        "checkpoint_every",
+        "device",
+    }
 
 
 def test_validate_names_the_flag_and_the_reason():
@@ -81,12 +94,18 @@ def test_a_field_of_a_type_without_a_flag_is_a_programming_error():
         cli.add_config_flags(argparse.ArgumentParser(), Odd)
 
 
-def test_a_cell_only_scratch_has_is_one_line_in_impl_py(monkeypatch):
-    cells = {**impl.CELLS, "lnlstm": impl.Cell("LSTM", "layer-normalised", impls=("scratch",))}
-    monkeypatch.setattr(impl, "CELLS", cells)
-    assert impl.layer_class("scratch", "lnlstm").__module__.startswith("scratch")
-    with pytest.raises(BadInput, match="--cell lnlstm exists only in scratch, not in reference"):
-        impl.layer_class("reference", "lnlstm")
+@pytest.mark.parametrize("name", [n for n, c in impl.CELLS.items() if c.impls == ("scratch",)])
+def test_a_cell_only_scratch_has_builds_there_with_its_options_and_is_refused_elsewhere(name):
+    import scratch
+
+    layer = impl.layer_class("scratch", name)(3, 4)
+    assert type(layer) is getattr(scratch, impl.CELLS[name].layer)
+    for argument, rate in impl.CELLS[name].options.items():
+        assert getattr(layer, argument) == rate
+    y, _ = layer(torch.randn(5, 2, 3))
+    assert y.shape == (5, 2, 4)
+    with pytest.raises(BadInput, match=f"--cell {name} exists only in scratch, not in reference"):
+        impl.layer_class("reference", name)
 
 
 def test_the_same_field_names_in_every_task():

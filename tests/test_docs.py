@@ -2,6 +2,9 @@
 the README name exists in the code, and docs and comments write minus one way (−), so that a
 rename breaks the build instead of the reader, and a reader can search from one to the other."""
 
+import contextlib
+import functools
+import importlib
 import io
 import re
 import tokenize
@@ -9,6 +12,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch.distributed.elastic.multiprocessing import api as elastic_api
+from torch.distributed.elastic.multiprocessing import errors as elastic_errors
+from torch.distributed.run import get_args_parser as torchrun_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
@@ -19,6 +25,7 @@ TOP = ("scratch/", "compare/", "tasks/", "tests/", "docs/", "reference/", ".ci/"
 # Names from outside the project that the docs mention in backticks; everything else that
 # looks like a Python name must be a name in our code.
 EXTERNAL = {"weights_only", "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "max_memory_allocated"}
+EXTERNAL |= {"GLOO_SOCKET_IFNAME", "NCCL_SOCKET_IFNAME"}  # environment of torch.distributed
 
 
 def code_spans(text: str) -> list[str]:
@@ -50,6 +57,7 @@ def comments_and_docstrings(path: Path) -> str:
 
 def is_torch_name(name: str) -> bool:
     places = (torch, torch.nn, torch.Tensor, torch.nn.Module, torch.nn.utils.rnn, torch.cuda)
+    places += (elastic_errors, elastic_api)  # what torchrun reports (docs/scale.md)
     return any(hasattr(place, name) for place in places)
 
 
@@ -152,3 +160,51 @@ def test_one_minus_glyph_in_docs_and_comments():
             if ASCII_MINUS.search(line):
                 offenders.append(f"{path.name}: {line.strip()}")
     assert not offenders, "ASCII '-' used as a minus sign:\n" + "\n".join(offenders)
+
+
+def cli_modules() -> list[str]:
+    """Every command line of the project: compare, and each task of the registry."""
+    from tasks.registry import TASKS
+
+    return ["compare", *(entry.module for entry in TASKS.values())]
+
+
+@functools.cache
+def help_text(module: str, command: str | None) -> str:
+    """What ``python -m module [command] --help`` prints, from the module's own main()."""
+    package = importlib.import_module(module)
+    main = getattr(package, "main", None) or importlib.import_module(f"{module}.cli").main
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+        main([*([command] if command else []), "--help"])
+    return out.getvalue()
+
+
+def commands_of(module: str) -> list[str]:
+    """The subcommands that the top-level help lists, e.g. {train,sample}."""
+    found = re.search(r"\{([\w,-]+)\}", help_text(module, None))
+    return found.group(1).split(",") if found else []
+
+
+# `python -m MODULE ...`, or `torchrun [its flags] -m MODULE ...`: the flags after MODULE are ours
+COMMAND_LINE = r"(?:python|torchrun)\b[^|;&#\n]*?\s-m ([\w.]+)((?:\s+[^|;&#]*)?)"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_command_lines_the_docs_show_take_those_flags(page):
+    modules, wrong = cli_modules(), []
+    every_help = "".join(help_text(m, c) for m in modules for c in [None, *commands_of(m)])
+    every_help += torchrun_parser().format_help()  # `--nnodes`: torchrun's own flags
+    for span in code_spans(page.read_text(encoding="utf-8")):
+        for module, rest in re.findall(COMMAND_LINE, span):
+            if module not in modules:
+                continue
+            words = rest.split()
+            command = words[0] if words and words[0] in commands_of(module) else None
+            shown = help_text(module, command)
+            flags = [w.split("=")[0] for w in words if w.startswith("--")]
+            wrong += [f"{module} {command or ''} {f}" for f in flags if f not in shown]
+        alone = re.fullmatch(r"(--[\w-]+)(?: \S+)?", span.strip())  # `--flag` or `--flag N`
+        if alone and alone.group(1) not in every_help:
+            wrong.append(alone.group(1))
+    assert not wrong, f"{page.name} shows flags the command lines do not take: {wrong}"

@@ -146,3 +146,35 @@ def test_scratch_never_builds_on_torch_nn_recurrent_classes(monkeypatch):
         x = torch.randn(2, 3) if name.endswith("Cell") else torch.randn(4, 2, 3)
         out = model(x)
         (out[0] if isinstance(out, tuple) else out).sum().backward()
+
+
+@pytest.mark.parametrize("name", ["RNN", "GRU", "LSTM"])
+@pytest.mark.parametrize("bptt", ["manual", "readable", "autograd"])
+def test_output_may_be_changed_in_place_before_backward(name, bptt):
+    """out += residual before backward, as torch.nn's RNN and GRU allow (its LSTM kernel
+    refuses): ours allows it for every cell, and the gradients are those of the changed graph."""
+    torch.manual_seed(0)
+    model = getattr(scratch, name)(3, 4, bptt=bptt).double()
+    x = torch.randn(5, 2, 3, dtype=torch.float64)
+    residual = torch.randn(5, 2, 4, dtype=torch.float64)
+
+    def gradients(in_place: bool) -> list[torch.Tensor]:
+        model.zero_grad()
+        out, _ = model(x)
+        if in_place:
+            out += residual
+        else:
+            out = out + residual
+        (out**2).sum().backward()
+        return [p.grad.clone() for p in model.parameters()]
+
+    for a, b in zip(gradients(in_place=True), gradients(in_place=False), strict=True):
+        torch.testing.assert_close(a, b)
+    if name != "LSTM":
+        theirs = getattr(nn, name)(3, 4).double()
+        theirs.load_state_dict(model.state_dict())
+        out, _ = theirs(x)
+        out += residual
+        (out**2).sum().backward()
+        for a, b in zip(gradients(in_place=True), theirs.parameters(), strict=True):
+            torch.testing.assert_close(a, b.grad)

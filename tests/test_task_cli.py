@@ -301,3 +301,34 @@ def test_resume_with_a_budget_below_the_steps_done_is_one_line(tmp_path, capsys)
     resume = ["train", "--resume", "--out", str(tmp_path), "--steps", "2"]
     err = one_line_error(capsys, lambda: text_main(resume))
     assert f"the run in {tmp_path} is at step 4, past this budget of 2 steps" in err
+
+
+# several processes (torchrun) and devices: what is decided before any process group exists
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_a_batch_that_does_not_split_across_the_processes_is_one_line(task, tmp_path, capsys):
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("WORLD_SIZE", "2")  # as torchrun --nproc-per-node 2 sets it, for rank 0
+        env.setenv("RANK", "0")
+        err = one_line_error(capsys, lambda: train(task, tmp_path / "run", "--batch-size", "5"))
+        assert "--batch-size 5 does not split evenly across 2 processes" in err
+        env.setenv("RANK", "1")  # the other process says nothing: rank 0 said it
+        with pytest.raises(SystemExit) as stopped:
+            train(task, tmp_path / "run", "--batch-size", "5")
+        assert stopped.value.code == 2 and capsys.readouterr().err == ""
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+@pytest.mark.parametrize("task", TASKS)
+def test_device_cuda_without_a_gpu_is_one_line(task, tmp_path, capsys):
+    err = one_line_error(capsys, lambda: train(task, tmp_path / "run", "--device", "cuda"))
+    assert "--device cuda: no CUDA device is available here; use --device cpu" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_run_of_one_process_records_world_size_1_and_its_device(tmp_path):
+    assert train("text", tmp_path, "--device", "cpu") == 0
+    saved = json.loads((tmp_path / "config.json").read_text())
+    assert saved["world_size"] == 1 and saved["config"]["device"] == "cpu"

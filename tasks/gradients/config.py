@@ -38,6 +38,7 @@ class AddingConfig:
     eval_every: int = 100  # steps between test-set evaluations
     checkpoint_every: int = 500  # steps between checkpoints
     seed: int = 0  # seeds the weights and every batch
+    device: str = "auto"  # where to train: auto (a GPU when there is one) | cpu | cuda; under torchrun each process on a machine takes its own GPU
     # fmt: on
 
     def check(self) -> None:

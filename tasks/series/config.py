@@ -37,7 +37,7 @@ class SeriesConfig:
     val_fraction: float = option(0.15, check=fraction)  # the part before the test part that is held out for validation
     test_fraction: float = option(0.15, check=fraction)  # the last part of the series, scored at the end
     impl: str = "reference"  # scratch | reference: who computes the recurrent layer
-    cell: str = "lstm"  # recurrent layer: rnn (Elman, tanh) | lstm | gru
+    cell: str = "lstm"  # recurrent layer: rnn (Elman, tanh) | lstm | gru, or with --impl scratch lnlstm | peephole | chogru | variational | zoneout | mingru | minlstm
     hidden_size: int = 64  # H: hidden units per layer
     num_layers: int = 1  # stacked recurrent layers
     dropout: float = 0.0  # dropout between stacked layers, in [0, 1)
@@ -51,6 +51,7 @@ class SeriesConfig:
     eval_every: int = 100  # optimizer steps between validation passes
     checkpoint_every: int = 1000  # optimizer steps between checkpoints (one more at the end)
     seed: int = 0  # seeds the weights and the order of the examples
+    device: str = "auto"  # where to train: auto (a GPU when there is one) | cpu | cuda; under torchrun each process on a machine takes its own GPU
     # fmt: on
 
     def __post_init__(self):
@@ -82,10 +83,10 @@ PRESETS = {
 
 
 def smoke_config(impl: str, seed: int, cell: str | None = None) -> SeriesConfig:
-    """A small LSTM (8 units) on 20-step windows of the noisy sines, batch 16: compare's check."""
-    cfg = replace(
-        PRESETS["sines"], window=20, horizon=5, hidden_size=8, batch_size=16, impl=impl, seed=seed
-    )
+    """A small LSTM (8 units) on 20-step windows of the noisy sines, batch 16, on the CPU:
+    compare's check, the same on every machine."""
+    sines = replace(PRESETS["sines"], device="cpu")
+    cfg = replace(sines, window=20, horizon=5, hidden_size=8, batch_size=16, impl=impl, seed=seed)
     return cfg if cell is None else replace(cfg, cell=cell)
 
 

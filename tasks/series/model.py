@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from tasks import init, loop
+from tasks import init, loop, parallel
 from tasks.errors import BadInput
 from tasks.impl import layer_class
 from tasks.series.config import Problem, SeriesConfig
@@ -72,10 +72,12 @@ def network_forecast(
     _, cols = head_layout(cfg, problem.series)
     model.eval()
 
+    like = next(model.parameters())  # the inputs take the model's device and dtype
+
     def run(raw: np.ndarray) -> np.ndarray:  # raw windows (N, W, C) -> raw (N, steps, len(cols))
         with torch.no_grad():
-            z = model(torch.as_tensor(problem.scaler.encode(raw), dtype=torch.float32))
-        return problem.scaler.decode(raw, z.double().numpy(), cols)
+            z = model(torch.as_tensor(problem.scaler.encode(raw), dtype=like.dtype).to(like.device))
+        return problem.scaler.decode(raw, z.double().cpu().numpy(), cols)
 
     if cfg.head == "direct":
         if horizon > model.steps:
@@ -100,16 +102,18 @@ class SeriesTask:
     """
 
     def __init__(self, cfg: SeriesConfig, problem: Problem, model: Forecaster):
-        self.model, self.problem = model, problem
+        on = parallel.device(cfg.device)
+        self.model, self.problem = model.to(on), problem
         self.optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+        self.shard = parallel.shard()  # each process takes its rows of every batch; no state
         self.batch_size, self.seed, self.lr = cfg.batch_size, cfg.seed, cfg.lr
         steps, cols = head_layout(cfg, problem.series)
-        scaler = problem.scaler
+        scaler, dtype = problem.scaler, next(model.parameters()).dtype
 
         def tensors(w: Windows) -> tuple[Tensor, Tensor]:
             x = scaler.encode(w.inputs)  # (N, W, C)
             y = scaler.encode_targets(w.inputs, w.targets[:, :steps], cols)  # (N, steps, len(cols))
-            return torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
+            return tuple(torch.as_tensor(a, dtype=dtype).to(on) for a in (x, y))
 
         self.x, self.y = tensors(problem.splits["train"])
         self.val_x, self.val_y = tensors(problem.splits["val"])
@@ -129,8 +133,9 @@ class SeriesTask:
         return 0.5 * self.lr * (1 + math.cos(math.pi * step / self.steps))
 
     def loss(self, step: int) -> Tensor:
-        """Mean squared error, in scaled units, of one batch."""
+        """Mean squared error, in scaled units, of this process's rows of one batch."""
         idx = self.batch(step)
+        idx = idx[self.shard.rows(len(idx))].to(self.x.device)
         return nn.functional.mse_loss(self.model(self.x[idx]), self.y[idx])
 
     def evaluate(self) -> dict[str, float]:

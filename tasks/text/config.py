@@ -15,7 +15,7 @@ class TextConfig:
     # one field a line, its comment is its --help (tasks/config.py): not reformatted
     # fmt: off
     impl: str = "reference"  # which package builds the recurrent layers: scratch | reference
-    cell: str = "lstm"  # recurrent layer: rnn (Elman, tanh) | lstm | gru
+    cell: str = "lstm"  # recurrent layer: rnn (Elman, tanh) | lstm | gru, or with --impl scratch lnlstm | peephole | chogru | variational | zoneout | mingru | minlstm
     embed_size: int = option(64, check=at_least(1))  # width of a character's embedding, the recurrent input x_t
     hidden_size: int = 384  # H: width of h_t (and of the LSTM's cell state c_t)
     num_layers: int = 1  # recurrent layers stacked on each other
@@ -33,6 +33,7 @@ class TextConfig:
     text: str | None = None  # UTF-8 file to learn; None = Shakespeare's plays (see corpus.py)
     max_chars: int = option(0, check=at_least(0))  # use only the first this many characters of each split; 0 = all
     seed: int = 0  # seeds the initial weights and dropout
+    device: str = "auto"  # where to train: auto (a GPU when there is one) | cpu | cuda; under torchrun each process on a machine takes its own GPU
     # fmt: on
 
 

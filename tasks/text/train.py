@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from tasks import checkpoint, init, loop
+from tasks import checkpoint, init, loop, parallel
 from tasks.cli import Prepared
 from tasks.errors import BadInput
 from tasks.impl import layer_class
@@ -34,24 +34,31 @@ def build_model(cfg: TextConfig, vocab_size: int) -> CharModel:
 
 
 class CharTask:
-    """Next-character prediction by truncated BPTT over B streams (the picture is in data.py)."""
+    """Next-character prediction by truncated BPTT over B streams (the picture is in data.py).
+
+    Under N processes (tasks/parallel.py) each trains on B/N of the streams and carries their
+    hidden state: the state's dimension 1 runs over the streams."""
 
     def __init__(self, cfg: TextConfig, vocab: Vocab, train_text: str, held_out_text: str):
         loop.seed_everything(cfg.seed)
-        self.model = build_model(cfg, len(vocab))
+        on = parallel.device(cfg.device)
+        self.model = build_model(cfg, len(vocab)).to(on)  # drawn on the CPU, whatever the device
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
+        self.shard = parallel.shard(state={"hidden": 1})  # h_n (and c_n): (layers, B, H)
         self.seq_len = cfg.seq_len
-        self.train_streams = _streams(vocab.encode(train_text), cfg, "training")  # (B, L)
+        self.train_streams = _streams(vocab.encode(train_text), cfg, "training").to(on)  # (B, L)
         held_out_ids = vocab.encode(vocab.known(held_out_text))
-        self.held_out_streams = _streams(held_out_ids, cfg, "held-out")  # (B, L')
+        self.held_out_streams = _streams(held_out_ids, cfg, "held-out").to(on)  # (B, L')
         self.state = None  # the hidden state that the last window ended with, detached
 
     def loss(self, step: int) -> torch.Tensor:
-        """Mean cross-entropy (nats/char) of window ``step`` mod the number of windows."""
+        """Mean cross-entropy (nats/char) of window ``step`` mod the number of windows, over
+        this process's streams."""
         k = step % num_windows(self.train_streams, self.seq_len)
         if k == 0:
             self.state = None  # back at the start of the streams: nothing to carry over
-        x, y = window(self.train_streams, k, self.seq_len)  # (T, B) each
+        streams = self.train_streams[self.shard.rows(len(self.train_streams))]  # (B/N, L)
+        x, y = window(streams, k, self.seq_len)  # (T, B/N) each
         logits, state = self.model(x, self.state)  # (T, B, V)
         self.state = detach(state)
         return F.cross_entropy(logits.flatten(0, 1), y.flatten())
