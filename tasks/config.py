@@ -167,7 +167,8 @@ def validate(cfg: Any) -> None:
     if hasattr(cfg, "impl") and hasattr(cfg, "cell"):
         check_cell(cfg.impl, cfg.cell)
     if hasattr(cfg, "init") and hasattr(cfg, "cell"):
-        init.check(cfg.init, getattr(cfg, "forget_bias", None), CELLS[cfg.cell].layer)
+        cell = CELLS[cfg.cell]
+        init.check(cfg.init, getattr(cfg, "forget_bias", None), cell.kind, cell.layer)
     if hasattr(cfg, "check"):
         cfg.check()
 

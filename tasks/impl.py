@@ -32,6 +32,13 @@ class Cell:
     about: str  # a few words for --help
     impls: tuple[str, ...] = IMPLS  # the implementations that have it
     options: dict = field(default_factory=dict)  # the layer's own arguments, e.g. its rates
+    family: str | None = None  # a variant's core cell, for --init (below); "minimal": no W_hh
+
+    @property
+    def kind(self) -> str:
+        """ "RNN", "LSTM", "GRU" or "minimal": what ``--init`` and ``--forget-bias`` see
+        (tasks/init.py): the family of a variant, the layer of a core cell."""
+        return self.family or self.layer
 
 
 SCRATCH_ONLY = ("scratch",)
@@ -41,9 +48,9 @@ CELLS = {
     "lstm": Cell("LSTM", "long short-term memory"),
     "gru": Cell("GRU", "gated recurrent unit"),
     # The variants torch.nn lacks (docs/variants.md) and the minimal RNNs (docs/minimal.md).
-    "lnlstm": Cell("LayerNormLSTM", "layer-normalised LSTM", SCRATCH_ONLY),
-    "peephole": Cell("PeepholeLSTM", "LSTM with peephole connections", SCRATCH_ONLY),
-    "chogru": Cell("ChoGRU", "the GRU as Cho et al. wrote it", SCRATCH_ONLY),
+    "lnlstm": Cell("LayerNormLSTM", "layer-normalised LSTM", SCRATCH_ONLY, family="LSTM"),
+    "peephole": Cell("PeepholeLSTM", "LSTM with peephole connections", SCRATCH_ONLY, family="LSTM"),
+    "chogru": Cell("ChoGRU", "the GRU as Cho et al. wrote it", SCRATCH_ONLY, family="GRU"),
     # Rates: Gal & Ghahramani (2016) use 0.25 on the input and the state of their medium
     # language model; Krueger et al. (2017) zone out c at 0.5 and h at 0.05 at character level.
     "variational": Cell(
@@ -51,15 +58,19 @@ CELLS = {
         "LSTM, variational dropout 0.25 on x and h",
         SCRATCH_ONLY,
         {"dropout_input": 0.25, "dropout_hidden": 0.25},
+        family="LSTM",
     ),
     "zoneout": Cell(
         "ZoneoutLSTM",
         "LSTM, zoneout 0.05 on h, 0.5 on c",
         SCRATCH_ONLY,
         {"zoneout_h": 0.05, "zoneout_c": 0.5},
+        family="LSTM",
     ),
-    "mingru": Cell("MinGRU", "minGRU, trained by a parallel scan", SCRATCH_ONLY),
-    "minlstm": Cell("MinLSTM", "minLSTM, trained by a parallel scan", SCRATCH_ONLY),
+    "mingru": Cell("MinGRU", "minGRU, trained by a parallel scan", SCRATCH_ONLY, family="minimal"),
+    "minlstm": Cell(
+        "MinLSTM", "minLSTM, trained by a parallel scan", SCRATCH_ONLY, family="minimal"
+    ),
 }
 
 

@@ -53,8 +53,9 @@ _NAME = re.compile(r"(weight_ih|weight_hh|weight_hr|bias_ih|bias_hh)(_l\d+(_reve
 
 def recurrent_layers(model: nn.Module) -> list[nn.Module]:
     """The recurrent layers and cells in ``model`` (or ``model`` itself): every module with a
-    parameter named as torch.nn names recurrent weights (``weight_hh_l0``, or ``weight_hh``)."""
-    return [m for m in model.modules() if _own(m, "weight_hh_l0") or _own(m, "weight_hh")]
+    parameter named as torch.nn names a recurrent layer's input weights (``weight_ih_l0``, or
+    ``weight_ih``), the minimal RNNs, which have no W_hh, included."""
+    return [m for m in model.modules() if _own(m, "weight_ih_l0") or _own(m, "weight_ih")]
 
 
 def _own(module: nn.Module, name: str) -> bool:
@@ -62,25 +63,38 @@ def _own(module: nn.Module, name: str) -> bool:
 
 
 def cell_of(layer: nn.Module) -> str:
-    """ "RNN", "LSTM" or "GRU": the cell a layer runs, from its gate count."""
-    first = next(p for n, p in layer.named_parameters(recurse=False) if n.startswith("weight_ih"))
+    """ "RNN", "LSTM", "GRU" or "minimal" (no W_hh): the kind of cell a layer runs, from its
+    gate count (a variant counts as the core cell it varies: its gates are that cell's)."""
+    own = dict(layer.named_parameters(recurse=False))
+    if not any(n.startswith("weight_hh") for n in own):
+        return "minimal"
+    first = next(p for n, p in own.items() if n.startswith("weight_ih"))
     gates = first.shape[0] // layer.hidden_size
     return GATED.get(gates, f"{gates}-gate cell")
 
 
-def check(scheme: str, forget_bias: float | None, cell: str) -> None:
-    """``BadInput`` for a pairing that does not exist: identity weights outside an Elman RNN,
-    a forget bias outside an LSTM. ``cell``: "RNN", "LSTM" or "GRU"."""
+def check(scheme: str, forget_bias: float | None, kind: str, name: str | None = None) -> None:
+    """``BadInput`` for a pairing that does not exist: identity weights outside an Elman RNN, a
+    forget bias outside the LSTMs, any scheme on a minimal RNN (it has no W_hh, which the
+    schemes are about). ``kind``: "RNN", "LSTM", "GRU" or "minimal"; ``name``: the layer's own
+    name for the message (``kind`` if None)."""
+    name = name or kind
     if scheme not in SCHEMES:
         raise BadInput(f"--init {scheme}: expected one of {', '.join(SCHEMES)}")
-    if scheme == "identity" and cell != "RNN":
+    if scheme != "default" and kind == "minimal":
         raise BadInput(
-            f"--init identity is for Elman RNNs (Le et al. 2015), not the {cell}: "
+            f"--init {scheme}: the {name} has no recurrent weights W_hh, which the schemes "
+            "are about: leave --init default"
+        )
+    if scheme == "identity" and kind != "RNN":
+        raise BadInput(
+            f"--init identity is for Elman RNNs (Le et al. 2015), not the {name}: "
             "use --cell rnn, or another --init"
         )
-    if forget_bias is not None and cell != "LSTM":
+    if forget_bias is not None and kind != "LSTM":
         raise BadInput(
-            f"--forget-bias {forget_bias}: only the LSTM has a forget gate, not the {cell}"
+            f"--forget-bias {forget_bias}: only the LSTM and its variants have a forget gate "
+            f"on a cell state, not the {name}"
         )
 
 
@@ -89,7 +103,7 @@ def initialise(layer: nn.Module, scheme: str = "default", forget_bias: float | N
     """Draw every torch.nn-named parameter of ``layer`` (a layer or a cell of either
     implementation) from ``scheme``, in registration order, then set the forget bias.
     Parameters torch.nn does not have (a variant's own) keep what they were."""
-    check(scheme, forget_bias, cell_of(layer))
+    check(scheme, forget_bias, cell_of(layer), type(layer).__name__)
     H = layer.hidden_size
     for name, p in layer.named_parameters(recurse=False):
         if match := _NAME.fullmatch(name):
@@ -169,5 +183,5 @@ def apply(model: nn.Module, cfg: Any) -> None:
         if cfg.init != "default":
             initialise(layer, cfg.init)
         if cfg.forget_bias is not None:
-            check(cfg.init, cfg.forget_bias, cell_of(layer))
+            check(cfg.init, cfg.forget_bias, cell_of(layer), type(layer).__name__)
             set_forget_bias(layer, cfg.forget_bias)

@@ -14,7 +14,8 @@ from tasks import checkpoint, registry
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = {"series": ["--data", "sines", "--window", "20", "--horizon", "5"]}  # seconds, not more
-LAST_LINE = {"text": "sample with:", "series": "run folder:"}  # what each task's finish prints
+# what each task's finish prints
+LAST_LINE = {"text": "sample with:", "series": "run folder:", "gradients": "test MSE"}
 
 
 def torchrun(*argv: str, cwd: Path) -> subprocess.CompletedProcess:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 
 from tasks.config import at_least, option, positive, smoke_run
 from tasks.errors import BadInput
+from tasks.impl import CELLS
 
 NONLINEARITIES = ("tanh", "relu")
 OPTIMIZERS = ("adam", "sgd")
@@ -45,6 +46,11 @@ class AddingConfig:
         """Rules between fields (tasks/config.py ``validate`` calls this); ``BadInput``."""
         if self.nonlinearity != "tanh" and self.cell != "rnn":
             raise BadInput(f"--nonlinearity {self.nonlinearity} is for --cell rnn, not {self.cell}")
+        if self.recurrent_gain != 1 and CELLS[self.cell].kind == "minimal":
+            raise BadInput(
+                f"--recurrent-gain {self.recurrent_gain}: --cell {self.cell} has no recurrent "
+                "weights W_hh to scale"
+            )
         if self.seq_len < 2:
             raise BadInput(f"--seq-len {self.seq_len}: the adding problem needs at least 2 steps")
 

@@ -9,7 +9,7 @@ has come back through the recurrence, the quantity the lab measures (tasks/gradi
 import torch
 from torch import Tensor, nn
 
-from tasks import init, loop
+from tasks import init, loop, parallel
 from tasks.gradients import adding
 from tasks.gradients.config import AddingConfig
 from tasks.impl import layer_class
@@ -48,28 +48,36 @@ def build_model(cfg: AddingConfig, impl: str | None = None) -> AddingModel:
     options = {"nonlinearity": cfg.nonlinearity} if cfg.cell == "rnn" else {}
     model = AddingModel(layer(2, cfg.hidden_size, **options), cfg.hidden_size)
     init.apply(model, cfg)
-    with torch.no_grad():
-        model.rnn.weight_hh_l0.mul_(cfg.recurrent_gain)
+    if cfg.recurrent_gain != 1:  # a minimal RNN has no W_hh: AddingConfig.check refuses it
+        with torch.no_grad():
+            model.rnn.weight_hh_l0.mul_(cfg.recurrent_gain)
     return model
 
 
 class AddingTask:
     """The adding problem as ``tasks.loop.train`` sees it: step k trains on batch k, a function
-    of (seed, k) alone, so a resumed run reads the very batches an uninterrupted one would."""
+    of (seed, k) alone, so a resumed run reads the very batches an uninterrupted one would.
+
+    Under N processes (tasks/parallel.py) every process draws the whole of batch k and trains
+    on its own rows of it: together they train on the batch one process would."""
 
     def __init__(self, cfg: AddingConfig, model: AddingModel):
-        self.model, self.cfg = model, cfg
+        self.on = parallel.device(cfg.device)
+        self.model, self.cfg = model.to(self.on), cfg  # drawn on the CPU, whatever the device
+        self.dtype = next(model.parameters()).dtype  # the batches follow the model's (float32)
         make = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}[cfg.optimizer]
         self.optimizer = make(model.parameters(), lr=cfg.lr)
-        self.test_x, self.test_y = adding.batch(
-            cfg.seed, adding.TEST, 0, cfg.test_size, cfg.seq_len
-        )
+        self.shard = parallel.shard()  # each process takes its rows of every batch; no state
+        test = adding.batch(cfg.seed, adding.TEST, 0, cfg.test_size, cfg.seq_len)
+        self.test_x, self.test_y = (t.to(self.on, self.dtype) for t in test)
 
     def loss(self, step: int) -> Tensor:
-        """Mean squared error of batch ``step``."""
+        """Mean squared error of this process's rows of batch ``step``."""
         x, y = adding.batch(
             self.cfg.seed, adding.TRAIN, step, self.cfg.batch_size, self.cfg.seq_len
-        )
+        )  # (T, N, 2), (N,)
+        rows = self.shard.rows(len(y))
+        x, y = x[:, rows].to(self.on, self.dtype), y[rows].to(self.on, self.dtype)
         return nn.functional.mse_loss(self.model(x), y)
 
     def evaluate(self) -> dict[str, float]:

@@ -71,13 +71,18 @@ def train_in(cfg: AddingConfig, folder: Path, progress: bool) -> Trained:
 
 def check_folder(folder: Path, cfg: AddingConfig) -> None:
     """``BadInput`` when ``folder`` holds a run of another config (another seed, size, ...).
-    How often it was checkpointed is no part of a run: that alone may differ."""
+    How often it was checkpointed and the device it ran on are no part of a run: those may
+    differ (and a run saved before the config had a device field has none)."""
     try:
         saved = json.loads((folder / loop.CONFIG).read_text())["config"]
     except (OSError, ValueError, KeyError, TypeError):
         return
-    if {**saved, "checkpoint_every": cfg.checkpoint_every} != asdict(cfg):
+    kept = asdict(cfg)
+    if {**saved, **{k: kept[k] for k in NOT_PART_OF_A_RUN}} != kept:
         raise BadInput(f"{folder} holds a run of another config: choose another --out")
+
+
+NOT_PART_OF_A_RUN = ("checkpoint_every", "device")  # fields check_folder lets differ
 
 
 def read_metrics(folder: Path) -> tuple[list[dict], list[dict]]:
