@@ -8,6 +8,7 @@ import pytest
 from compare import tasks_check
 from tasks import loop, registry
 from tasks.gradients import main, runs, smoke_losses
+from tasks.impl import CELLS
 
 
 def one_line_error(capsys, argv) -> str:
@@ -59,7 +60,18 @@ def test_a_resumed_run_reads_the_same_batches(tmp_path):
         (["--recurrent-gain", "0"], "--recurrent-gain: must be a positive finite number"),
         (["--test-size", "0"], "--test-size: must be at least 1, got 0"),
         (["--cell", "gru", "--init", "identity"], "--init identity is for Elman RNNs"),
-        (["--cell", "rnn", "--forget-bias", "1"], "only the LSTM has a forget gate, not the RNN"),
+        (["--cell", "rnn", "--forget-bias", "1"], "a forget gate on a cell state, not the RNN"),
+        (["--cell", "gru", "--forget-bias", "1"], "a forget gate on a cell state, not the GRU"),
+        (
+            ["--cell", "chogru", "--forget-bias", "1"],
+            "a forget gate on a cell state, not the ChoGRU",
+        ),
+        (["--cell", "minlstm", "--forget-bias", "1"], "on a cell state, not the MinLSTM"),
+        (["--cell", "lstm", "--init", "identity"], "--init identity is for Elman RNNs"),
+        (["--cell", "mingru", "--init", "orthogonal"], "the MinGRU has no recurrent weights W_hh"),
+        (["--cell", "minlstm", "--recurrent-gain", "2"], "--cell minlstm has no recurrent weights"),
+        (["--cell", "lnlstm", "--impl", "reference"], "--cell lnlstm exists only in scratch"),
+        (["--seq-len", "0"], "--seq-len: must be at least 1, got 0"),
         (["--clip-mode", "sometimes"], "--clip-mode: 'sometimes' is not one of norm, value, none"),
     ],
 )
@@ -143,3 +155,10 @@ def test_two_workers_train_what_one_process_trains(tmp_path):
         assert records(tmp_path / "one" / "exploding" / mode) == records(
             tmp_path / "two" / "exploding" / mode
         )
+
+
+@pytest.mark.parametrize("cell", [c for c in CELLS if CELLS[c].impls == ("scratch",)])
+def test_every_cell_only_scratch_has_trains_on_the_adding_problem(cell, tmp_path, capsys):
+    assert train(tmp_path, "--cell", cell, "--steps", "2", "--eval-every", "2") == 0
+    assert "(predicting the mean: " in capsys.readouterr().err
+    assert len(records(tmp_path)) == 2

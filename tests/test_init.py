@@ -12,7 +12,9 @@ from torch import nn
 import reference
 import scratch
 from tasks import init
+from tasks.config import validate
 from tasks.errors import BadInput
+from tasks.impl import CELLS
 from tasks.series.config import PRESETS as SERIES_PRESETS
 from tasks.series.data import load_series
 from tasks.series.model import build_model as build_forecaster
@@ -172,7 +174,10 @@ def test_a_forget_bias_after_another_scheme_keeps_that_scheme():
     [
         (lambda: (scratch.LSTM(3, 4), "identity", None), "--init identity is for Elman RNNs"),
         (lambda: (reference.GRU(3, 4), "identity", None), "not the GRU"),
-        (lambda: (scratch.GRU(3, 4), "default", 1.0), "only the LSTM has a forget gate"),
+        (
+            lambda: (scratch.GRU(3, 4), "default", 1.0),
+            "only the LSTM and its variants have a forget gate",
+        ),
         (lambda: (reference.RNN(3, 4), "orthogonal", 1.0), "not the RNN"),
         (lambda: (scratch.LSTM(3, 4, bias=False), "default", 1.0), "built with bias=False"),
         (lambda: (scratch.LSTM(3, 4), "he", None), "--init he: expected one of default"),
@@ -214,3 +219,84 @@ def test_each_task_builds_its_model_with_its_init_and_forget_bias(impl):
         assert torch.allclose(w @ w.T, torch.eye(h), atol=1e-5)
         forget = (rnn.bias_ih_l0 + rnn.bias_hh_l0)[h : 2 * h]
         assert torch.equal(forget.detach(), torch.ones(h))
+
+
+# ---------------------------------------------------------------------------------------------
+# every --cell of tasks/impl.py: the schemes and the forget bias apply or are refused
+
+# Written out here, not read from tasks/impl.py: each cell's core cell, and None for the minimal
+# RNNs, which have no W_hh. A cell added to CELLS must be added here too.
+CORE = {
+    "rnn": "RNN",
+    "lstm": "LSTM",
+    "gru": "GRU",
+    "lnlstm": "LSTM",
+    "peephole": "LSTM",
+    "chogru": "GRU",
+    "variational": "LSTM",
+    "zoneout": "LSTM",
+    "mingru": None,
+    "minlstm": None,
+}
+
+
+def test_every_cell_of_the_tasks_is_named_here():
+    assert set(CORE) == set(CELLS)
+
+
+def _quiet_layer(name: str, h: int = 4) -> nn.Module:
+    """The scratch layer ``--cell name`` builds, its rates (dropout, zoneout) at 0, in eval mode."""
+    cell = CELLS[name]
+    return getattr(scratch, cell.layer)(2, h, **{k: 0.0 for k in cell.options}).eval()
+
+
+@pytest.mark.parametrize("name", list(CORE))
+@pytest.mark.parametrize("scheme", init.SCHEMES)
+@pytest.mark.parametrize("forget_bias", [None, 1.0])
+def test_each_cell_takes_the_schemes_that_exist_for_it_and_refuses_the_others(
+    name, scheme, forget_bias
+):
+    core = CORE[name]
+    refused = (
+        (core is None and scheme != "default")
+        or (scheme == "identity" and core != "RNN")
+        or (forget_bias is not None and core != "LSTM")
+    )
+    cfg = replace(TEXT_PRESETS["smoke"], impl="scratch", cell=name, init=scheme)
+    cfg = replace(cfg, forget_bias=forget_bias)
+    if refused:
+        with pytest.raises(BadInput, match=r"^--(init|forget-bias) "):
+            validate(cfg)
+        with pytest.raises(BadInput, match=r"^--(init|forget-bias) "):
+            init.apply(_quiet_layer(name), cfg)
+        return
+    validate(cfg)
+    torch.manual_seed(9)
+    layer = _quiet_layer(name, h=6)
+    own = {
+        n: p.detach().clone() for n, p in layer.named_parameters() if not init._NAME.fullmatch(n)
+    }
+    init.apply(layer, cfg)
+    for n, p in layer.named_parameters():  # a variant's own parameters keep their values
+        if n in own:
+            assert torch.equal(p, own[n]), n
+    if scheme == "orthogonal":
+        for w in blocks(layer.weight_hh_l0, 6):
+            assert torch.allclose(w @ w.T, torch.eye(6), atol=1e-5)
+    if forget_bias is not None:
+        total = layer.bias_ih_l0 + layer.bias_hh_l0
+        assert torch.equal(total[6:12].detach(), torch.ones(6))
+
+
+@pytest.mark.parametrize("name", [n for n, core in CORE.items() if core == "LSTM"])
+def test_the_forget_bias_reaches_every_lstms_forget_gate(name):
+    """As for the LSTM above, in each variant: all else zero, c_0 = 1, no input, rates at 0:
+    c_1 = σ(1). The forget gate is the second block in every one of them."""
+    layer = _quiet_layer(name)
+    with torch.no_grad():
+        for p in layer.parameters():
+            p.zero_()
+    init.set_forget_bias(layer, 1.0)
+    zeros = torch.zeros(1, 1, 4)
+    _, (_, c_1) = layer(torch.zeros(1, 1, 2), (zeros, torch.ones(1, 1, 4)))
+    assert torch.allclose(c_1, torch.full_like(c_1, 1 / (1 + math.exp(-1))))

@@ -57,7 +57,8 @@ BAD_FLAGS = [
     (["--lr", "nan"], "--lr: must be a positive finite number, got nan"),
     (["--clip", "0"], "--clip: must be a positive finite number"),
     (["--clip-mode", "sometimes"], "--clip-mode: 'sometimes' is not one of norm, value, none"),
-    (["--cell", "lnlstm"], "--cell: 'lnlstm' is not one of rnn, lstm, gru"),
+    (["--cell", "qrnn"], "--cell: 'qrnn' is not one of rnn, lstm, gru"),
+    (["--cell", "lnlstm", "--impl", "reference"], "--cell lnlstm exists only in scratch, not in"),
     (["--impl", "numpy"], "--impl: 'numpy' is not one of scratch, reference"),
     (["--epochs", "0"], "--epochs: must be at least 1"),
     (["--period", "0"], "--period: must be at least 1, got 0"),
@@ -69,7 +70,10 @@ BAD_FLAGS = [
     (["--init", "he"], "--init: 'he' is not one of default, xavier_uniform, xavier_normal"),
     (["--init", "identity"], "--init identity is for Elman RNNs (Le et al. 2015), not the LSTM"),
     (["--forget-bias", "nan"], "--forget-bias: must be a finite number, got nan"),
-    (["--forget-bias", "1", "--cell", "gru"], "only the LSTM has a forget gate, not the GRU"),
+    (
+        ["--forget-bias", "1", "--cell", "gru"],
+        "only the LSTM and its variants have a forget gate on a cell state, not the GRU",
+    ),
 ]
 
 
