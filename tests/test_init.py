@@ -144,19 +144,6 @@ def test_the_forget_bias_is_the_sum_of_both_biases(impl, name, value):
         assert torch.equal(total.detach(), torch.full((5,), value))
 
 
-@pytest.mark.parametrize("impl", IMPLS, ids=lambda m: m.__name__)
-def test_a_forget_bias_of_one_makes_the_forget_gate_sigma_of_one(impl):
-    """All else zero, c_0 = 1, no input: c_1 = f_1 c_0 + i_1 g_1 = σ(b_f) · 1 + ½ · 0."""
-    layer = impl.LSTM(2, 4)
-    with torch.no_grad():
-        for p in layer.parameters():
-            p.zero_()
-    init.set_forget_bias(layer, 1.0)
-    zeros = torch.zeros(1, 1, 4)
-    _, (_, c_1) = layer(torch.zeros(1, 1, 2), (zeros, torch.ones(1, 1, 4)))
-    assert torch.allclose(c_1, torch.full_like(c_1, 1 / (1 + math.exp(-1))))  # σ(1), not σ(2)
-
-
 def test_a_forget_bias_after_another_scheme_keeps_that_scheme():
     h = 16
     torch.manual_seed(7)
@@ -244,10 +231,11 @@ def test_every_cell_of_the_tasks_is_named_here():
     assert set(CORE) == set(CELLS)
 
 
-def _quiet_layer(name: str, h: int = 4) -> nn.Module:
-    """The scratch layer ``--cell name`` builds, its rates (dropout, zoneout) at 0, in eval mode."""
+def _quiet_layer(name: str, h: int = 4, impl: str = "scratch") -> nn.Module:
+    """The layer ``--cell name`` builds, its rates (dropout, zoneout) at 0, in eval mode."""
     cell = CELLS[name]
-    return getattr(scratch, cell.layer)(2, h, **{k: 0.0 for k in cell.options}).eval()
+    package = {"scratch": scratch, "reference": reference}[impl]
+    return getattr(package, cell.layer)(2, h, **{k: 0.0 for k in cell.options}).eval()
 
 
 @pytest.mark.parametrize("name", list(CORE))
@@ -288,15 +276,19 @@ def test_each_cell_takes_the_schemes_that_exist_for_it_and_refuses_the_others(
         assert torch.equal(total[6:12].detach(), torch.ones(6))
 
 
-@pytest.mark.parametrize("name", [n for n, core in CORE.items() if core == "LSTM"])
-def test_the_forget_bias_reaches_every_lstms_forget_gate(name):
-    """As for the LSTM above, in each variant: all else zero, c_0 = 1, no input, rates at 0:
-    c_1 = σ(1). The forget gate is the second block in every one of them."""
-    layer = _quiet_layer(name)
+@pytest.mark.parametrize(
+    "impl, name",
+    [("reference", "lstm")] + [("scratch", n) for n, core in CORE.items() if core == "LSTM"],
+)
+def test_a_forget_bias_of_one_makes_the_forget_gate_sigma_of_one(impl, name):
+    """All else zero, c_0 = 1, no input, rates (dropout, zoneout) at 0: c_1 = f_1 c_0 + i_1 g_1
+    = σ(b_f) · 1 + ½ · 0, in the LSTM of both implementations and in every variant: the forget
+    gate is the second block in each."""
+    layer = _quiet_layer(name, impl=impl)
     with torch.no_grad():
         for p in layer.parameters():
             p.zero_()
     init.set_forget_bias(layer, 1.0)
     zeros = torch.zeros(1, 1, 4)
     _, (_, c_1) = layer(torch.zeros(1, 1, 2), (zeros, torch.ones(1, 1, 4)))
-    assert torch.allclose(c_1, torch.full_like(c_1, 1 / (1 + math.exp(-1))))
+    assert torch.allclose(c_1, torch.full_like(c_1, 1 / (1 + math.exp(-1))))  # σ(1), not σ(2)
