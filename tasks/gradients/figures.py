@@ -116,7 +116,7 @@ def plot_adding_mse(found: list[dict], plan: LabPlan, path: Path) -> None:
         ax.set_xlabel("step")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("test MSE")
-    axes[-1].legend(fontsize=7)
+    axes[0].legend(fontsize=7)  # every row has a curve at the shortest T (one may diverge later)
     fig.suptitle(f"Adding problem, H = {plan.hidden_size}: test MSE while training")
     fig.tight_layout()
     files.write_figure(fig, path)
