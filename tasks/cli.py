@@ -65,6 +65,17 @@ def add_config_flags(parser: argparse.ArgumentParser, cls: type) -> None:
             )
             continue
         kind, many = _flag_type(hints[f.name], f.name)
+        if kind is bool:  # a switch, off unless given
+            if f.default is not False:
+                raise TypeError(f"config field {f.name}: a switch must default to False")
+            parser.add_argument(
+                config.flag(f.name),
+                dest=f.name,
+                action="store_true",
+                default=argparse.SUPPRESS,
+                help=helps[f.name],
+            )
+            continue
         r = config.rule(cls, f.name)
         parser.add_argument(
             config.flag(f.name),
@@ -86,7 +97,7 @@ def _flag_type(hint: Any, name: str) -> tuple[type, bool]:
         hint = args[0]
     if typing.get_origin(hint) is list and typing.get_args(hint) == (str,):
         return str, True
-    if hint in (int, float, str):
+    if hint in (int, float, str, bool):
         return hint, False
     raise TypeError(f"config field {name}: no flag for a field of type {hint}")
 

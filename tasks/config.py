@@ -7,15 +7,17 @@
         max_chars: int = option(0, check=at_least(0))  # use only the first N characters; 0 = all
 
 A field's comment is its ``--help`` text (``comments``), and its type decides how a flag is read
-(``int``, ``float``, ``str``, ``X | None``, ``list[str] | None``). Its rules (``Rule``: the
+(``int``, ``float``, ``str``, ``X | None``, ``list[str] | None``; a ``bool`` that defaults to
+False is a switch: ``--smoke``). Its rules (``Rule``: the
 choices, a check, whether ``--resume`` may change it) are declared once: with ``option(...)``
 for a field of one task, or, for the fields every task has, by name in ``SHARED`` (named as
 torch.nn names them: ``hidden_size``, ``num_layers``, ``dropout``, ``batch_size``, ...). So one
 name means one thing, with one check, in every task.
 
 ``validate`` applies the rules to a whole config, wherever it came from (flags, a preset, a
-checkpoint), then the pairing of ``impl`` and ``cell``, then the config's own ``check()``
-method if it has one (rules between fields). A broken rule is a ``BadInput`` naming the flag.
+checkpoint), then the pairing of ``impl`` and ``cell`` and of ``init`` / ``forget_bias`` and
+``cell`` (tasks/init.py), then the config's own ``check()`` method if it has one (rules
+between fields). A broken rule is a ``BadInput`` naming the flag.
 """
 
 import ast
@@ -26,9 +28,10 @@ import math
 import textwrap
 import tokenize
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from tasks import init
 from tasks.errors import BadInput
 from tasks.impl import CELLS, IMPLS, check_cell
 from tasks.parallel import DEVICES
@@ -45,6 +48,12 @@ def at_least(minimum: int) -> Check:
             raise ValueError(f"must be at least {minimum}, got {value}")
 
     return check
+
+
+def finite(value: float) -> None:
+    """Any finite number (a bias)."""
+    if not math.isfinite(value):
+        raise ValueError(f"must be a finite number, got {value}")
 
 
 def positive(value: float) -> None:
@@ -93,6 +102,8 @@ SHARED = {
     "lr": Rule(positive),
     "clip_mode": Rule(choices=CLIP_MODES),
     "clip": Rule(positive),
+    "init": Rule(choices=init.SCHEMES),  # tasks/init.py; a task calls init.apply(model, cfg)
+    "forget_bias": Rule(finite),
     "steps": Rule(at_least(1), resumable=True),
     "epochs": Rule(at_least(1), resumable=True),
     "eval_every": Rule(at_least(1), resumable=True),
@@ -104,6 +115,14 @@ SHARED = {
 def option(default: Any, **rule: Any) -> Any:
     """A dataclass field with its ``Rule``, for a field that only one task has."""
     return field(default=default, metadata={"rule": Rule(**rule)})
+
+
+def smoke_run(preset: Any, impl: str, steps: int, seed: int, cell: str | None = None) -> Any:
+    """A task's smoke ``preset`` on ``impl`` for ``steps`` steps from ``seed``, evaluated once, at
+    the end, on the CPU: what a task's ``smoke_losses`` trains for compare's tasks check, the
+    same on every machine."""
+    cfg = replace(preset, impl=impl, steps=steps, seed=seed, eval_every=steps, device="cpu")
+    return cfg if cell is None else replace(cfg, cell=cell)
 
 
 def rule(cls: type, name: str) -> Rule:
@@ -136,7 +155,8 @@ def check_value(cls: type, name: str, value: Any) -> None:
 
 
 def validate(cfg: Any) -> None:
-    """Check every field of ``cfg``, then impl against cell, then ``cfg.check()``; ``BadInput``."""
+    """Check every field of ``cfg``, then impl and init against cell, then ``cfg.check()``;
+    ``BadInput``."""
     cls = type(cfg)
     for f in fields(cls):
         value = getattr(cfg, f.name)
@@ -146,6 +166,9 @@ def validate(cfg: Any) -> None:
             raise BadInput(f"{flag(f.name)} {_shown(value)}: {error}") from None
     if hasattr(cfg, "impl") and hasattr(cfg, "cell"):
         check_cell(cfg.impl, cfg.cell)
+    if hasattr(cfg, "init") and hasattr(cfg, "cell"):
+        cell = CELLS[cfg.cell]
+        init.check(cfg.init, getattr(cfg, "forget_bias", None), cell.kind, cell.layer)
     if hasattr(cfg, "check"):
         cfg.check()
 

@@ -6,6 +6,9 @@ Every task asks here and nowhere else, so the vocabulary is the same in every ta
 - ``--cell``: a name in ``CELLS``, each with the layer class it stands for and the
   implementations that have it. A cell that only scratch has (a variant torch.nn lacks) is
   one more line there, with ``impls=("scratch",)``; asking reference for it is a one-line error.
+
+And what only scratch has, which the gradients lab (tasks/gradients/) reads: the recorder of
+dL/dh_t (``record_state_grads``) and each cell's own step pair (``step_pair``).
 """
 
 import functools
@@ -13,6 +16,8 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
+
+from torch import nn
 
 from tasks.errors import BadInput
 
@@ -28,6 +33,13 @@ class Cell:
     impls: tuple[str, ...] = IMPLS  # the implementations that have it
     options: dict = field(default_factory=dict)  # the layer's own arguments, e.g. its rates
     states: int = 1  # state tensors a step carries: 1 (h), or 2 (h, c) for the LSTM
+    family: str | None = None  # a variant's core cell, for --init (below); "minimal": no W_hh
+
+    @property
+    def kind(self) -> str:
+        """ "RNN", "LSTM", "GRU" or "minimal": what ``--init`` and ``--forget-bias`` see
+        (tasks/init.py): the family of a variant, the layer of a core cell."""
+        return self.family or self.layer
 
 
 SCRATCH_ONLY = ("scratch",)
@@ -37,9 +49,11 @@ CELLS = {
     "lstm": Cell("LSTM", "long short-term memory", states=2),
     "gru": Cell("GRU", "gated recurrent unit"),
     # The variants torch.nn lacks (docs/variants.md) and the minimal RNNs (docs/minimal.md).
-    "lnlstm": Cell("LayerNormLSTM", "layer-normalised LSTM", SCRATCH_ONLY, states=2),
-    "peephole": Cell("PeepholeLSTM", "LSTM with peephole connections", SCRATCH_ONLY, states=2),
-    "chogru": Cell("ChoGRU", "the GRU as Cho et al. wrote it", SCRATCH_ONLY),
+    "lnlstm": Cell("LayerNormLSTM", "layer-normalised LSTM", SCRATCH_ONLY, states=2, family="LSTM"),
+    "peephole": Cell(
+        "PeepholeLSTM", "LSTM with peephole connections", SCRATCH_ONLY, states=2, family="LSTM"
+    ),
+    "chogru": Cell("ChoGRU", "the GRU as Cho et al. wrote it", SCRATCH_ONLY, family="GRU"),
     # Rates: Gal & Ghahramani (2016) use 0.25 on the input and the state of their medium
     # language model; Krueger et al. (2017) zone out c at 0.5 and h at 0.05 at character level.
     "variational": Cell(
@@ -48,6 +62,7 @@ CELLS = {
         SCRATCH_ONLY,
         {"dropout_input": 0.25, "dropout_hidden": 0.25},
         states=2,
+        family="LSTM",
     ),
     "zoneout": Cell(
         "ZoneoutLSTM",
@@ -55,9 +70,12 @@ CELLS = {
         SCRATCH_ONLY,
         {"zoneout_h": 0.05, "zoneout_c": 0.5},
         states=2,
+        family="LSTM",
     ),
-    "mingru": Cell("MinGRU", "minGRU, trained by a parallel scan", SCRATCH_ONLY),
-    "minlstm": Cell("MinLSTM", "minLSTM, trained by a parallel scan", SCRATCH_ONLY),
+    "mingru": Cell("MinGRU", "minGRU, trained by a parallel scan", SCRATCH_ONLY, family="minimal"),
+    "minlstm": Cell(
+        "MinLSTM", "minLSTM, trained by a parallel scan", SCRATCH_ONLY, family="minimal"
+    ),
 }
 
 
@@ -102,3 +120,45 @@ def cell_class(impl: str, cell: str) -> type:
 
 def _has_cell_class(impl: str, cell: str) -> bool:
     return impl in CELLS[cell].impls and hasattr(load_impl(impl), CELLS[cell].layer + "Cell")
+
+
+# ---------------------------------------------------------------------------------------------
+# what only scratch has: our own BPTT, step by step
+
+
+def record_state_grads(module: nn.Module):
+    """``scratch.record_state_grads``: dL/dh_t (and dL/dc_t) of every step, layer and direction
+    of the scratch layer in ``module``, from our BPTT, while the block runs (docs/contract.md)."""
+    return importlib.import_module("scratch").record_state_grads(module)
+
+
+@dataclass(frozen=True)
+class StepPair:
+    """A layer's cell, one step at a time, from scratch's cell registry, bound to the weights of
+    its first layer (forward direction). Rows are independent: row m of the backward step is
+    v_m ∂state_t/∂state_{t−1} at row m's own state."""
+
+    states: tuple[str, ...]  # ("h",) or ("h", "c")
+    step: Callable  # (x_t (N, H_in), state_{t−1}) -> (state_t, saved)
+    step_backward: (
+        Callable  # (d_state_t, saved) -> d_state_{t−1}, the tuple vᵀ ∂state_t/∂state_{t−1}
+    )
+
+
+def step_pair(layer: nn.Module) -> StepPair:
+    """The step pair of ``layer`` (a scratch or torch.nn layer: its ``mode`` names the cell)."""
+    registry = importlib.import_module("scratch.registry")
+    declaration = importlib.import_module("scratch.declaration")
+    unroll = importlib.import_module("scratch.unroll")
+    cell = registry.cell(layer.mode)
+    w = declaration.Weights(
+        *(getattr(layer, f"{kind}_l0", None) for kind in declaration.STANDARD_KINDS)
+    )
+
+    def step(x, state):
+        return cell.step(unroll.input_projection(cell, x, w), state, w)
+
+    def step_backward(d_state, saved):
+        return cell.step_backward(d_state, w, saved).d_state_prev
+
+    return StepPair(cell.states, step, step_backward)

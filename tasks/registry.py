@@ -45,6 +45,7 @@ TASKS = {
                 ("seq2seq", "dates into ISO form, with attention"),
             )
         ),
+        Entry("gradients", "tasks.gradients", "the adding problem; the gradient-flow lab"),
     )
 }
 

@@ -16,6 +16,8 @@ import torch
 
 from tasks import checkpoint, files, loop, parallel
 from tasks.errors import BadInput, RunFailed
+from tasks.gradients.config import smoke_config as gradients_config
+from tasks.gradients.train import prepare as gradients_prepare
 from tasks.series.config import smoke_config as series_config
 from tasks.series.train import prepare as series_prepare
 from tasks.text.config import smoke_config as text_config
@@ -26,7 +28,7 @@ STEPS = 20
 TOLERANCE = {torch.float64: 1e-10, torch.float32: 1e-5}
 CASES = [
     (task, impl, dtype)
-    for task in ("text", "series")
+    for task in ("text", "series", "gradients")
     for impl in ("scratch", "reference")
     for dtype in (torch.float64, torch.float32)
 ]
@@ -44,10 +46,13 @@ def default_dtype(dtype: torch.dtype):
 
 
 def prepared(task: str, impl: str):
-    """A small run of ``task``: text's smoke model (B = 4 streams), or series on 675 windows in
-    batches of 64, so that step 11 reads the last 35 of an epoch, split 17 / 18."""
+    """A small run of ``task``: text's smoke model (B = 4 streams), series on 675 windows in
+    batches of 64, so that step 11 reads the last 35 of an epoch, split 17 / 18, or the
+    gradients smoke model (a fresh batch of 8 adding-problem sequences every step)."""
     if task == "text":
         run = text_prepare(text_config(impl, STEPS, seed=0), progress=False)
+    elif task == "gradients":
+        run = gradients_prepare(gradients_config(impl, STEPS, seed=0), progress=False)
     else:
         run = series_prepare(replace(series_config(impl, 0), window=21, batch_size=64), None, False)
         run.loop = replace(run.loop, steps=STEPS, eval_every=STEPS)
@@ -79,7 +84,7 @@ def test_two_processes_train_with_the_losses_of_one(tmp_path):
         assert len(two) == len(one) == STEPS
         worst = max(abs(a - b) for a, b in zip(two, one, strict=True))
         assert worst <= TOLERANCE[dtype], (case, worst)
-        halves = [[2, 4]] * 2 if task == "text" else [[32, 64]] * 2  # of the last step's batch
+        halves = [{"text": [2, 4], "series": [32, 64], "gradients": [4, 8]}[task]] * 2  # last batch
         assert [taken_0, taken_1] == halves  # each process computed its half, not the whole
     # series step 11 read an odd batch: its halves weigh 17/35 and 18/35 (tests the weighing)
     assert len(prepared("series", "reference").task.batch(10)) == 35

@@ -57,8 +57,8 @@ BAD_FLAGS = [
     (["--lr", "nan"], "--lr: must be a positive finite number, got nan"),
     (["--clip", "0"], "--clip: must be a positive finite number"),
     (["--clip-mode", "sometimes"], "--clip-mode: 'sometimes' is not one of norm, value, none"),
-    (["--cell", "elman"], "--cell: 'elman' is not one of rnn, lstm, gru"),  # and the variants
-    (["--cell", "lnlstm", "--impl", "reference"], "--cell lnlstm exists only in scratch"),
+    (["--cell", "qrnn"], "--cell: 'qrnn' is not one of rnn, lstm, gru"),
+    (["--cell", "lnlstm", "--impl", "reference"], "--cell lnlstm exists only in scratch, not in"),
     (["--impl", "numpy"], "--impl: 'numpy' is not one of scratch, reference"),
     (["--epochs", "0"], "--epochs: must be at least 1"),
     (["--period", "0"], "--period: must be at least 1, got 0"),
@@ -67,6 +67,13 @@ BAD_FLAGS = [
     (["--val-fraction", "1.5"], "--val-fraction: must be in (0, 1)"),
     (["--val-fraction", "0.6", "--test-fraction", "0.5"], "their sum must be below 1"),
     (["--columns", "y", "y"], "--columns y y: names y more than once"),
+    (["--init", "he"], "--init: 'he' is not one of default, xavier_uniform, xavier_normal"),
+    (["--init", "identity"], "--init identity is for Elman RNNs (Le et al. 2015), not the LSTM"),
+    (["--forget-bias", "nan"], "--forget-bias: must be a finite number, got nan"),
+    (
+        ["--forget-bias", "1", "--cell", "gru"],
+        "only the LSTM and its variants have a forget gate on a cell state, not the GRU",
+    ),
 ]
 
 

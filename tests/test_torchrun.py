@@ -15,8 +15,12 @@ from tasks import checkpoint, registry
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = {"series": ["--data", "sines", "--window", "20", "--horizon", "5"]}  # seconds, not more
-# what each task's finish prints last: the run folder, or for text how to sample from it
-LAST_LINE = {name: "run folder:" for name in registry.TASKS} | {"text": "sample with:"}
+# what each task's finish prints last: the run folder, for text how to sample from it, for
+# gradients the test MSE
+LAST_LINE = {name: "run folder:" for name in registry.TASKS} | {
+    "text": "sample with:",
+    "gradients": "test MSE",
+}
 
 
 def torchrun(*argv: str, cwd: Path) -> subprocess.CompletedProcess:

@@ -41,6 +41,8 @@ class SeriesConfig:
     hidden_size: int = 64  # H: hidden units per layer
     num_layers: int = 1  # stacked recurrent layers
     dropout: float = 0.0  # dropout between stacked layers, in [0, 1)
+    init: str = "default"  # recurrent weights: default (torch.nn's U(−1/√H, 1/√H)) | xavier_uniform | xavier_normal | kaiming | orthogonal | identity (rnn only); tasks/init.py
+    forget_bias: float | None = None  # LSTM: start b_ih_f + b_hh_f at this value (e.g. 1); None: as --init draws it
     epochs: int = 60  # passes over the training examples (a --resume may raise it)
     batch_size: int = 64  # examples per optimizer step
     lr: float = 1e-2  # Adam's learning rate at the start; it decays to zero along a cosine

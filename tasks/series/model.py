@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from tasks import loop, parallel
+from tasks import init, loop, parallel
 from tasks.errors import BadInput
 from tasks.impl import layer_class
 from tasks.series.config import Problem, SeriesConfig
@@ -53,13 +53,15 @@ def head_layout(cfg: SeriesConfig, series: Series) -> tuple[int, list[int]]:
 
 
 def build_model(cfg: SeriesConfig, series: Series, impl: str | None = None) -> Forecaster:
-    """The network, seeded: the same seed gives the same weights in scratch and reference."""
+    """The network, seeded, its recurrent weights drawn as ``cfg.init`` says: the same seed
+    gives the same weights in scratch and reference."""
     steps, cols = head_layout(cfg, series)
     layer = layer_class(impl or cfg.impl, cfg.cell)
     torch.manual_seed(cfg.seed)
     rnn = layer(
         len(series.columns), cfg.hidden_size, cfg.num_layers, batch_first=True, dropout=cfg.dropout
     )
+    init.apply(rnn, cfg)
     return Forecaster(rnn, cfg.hidden_size, steps, len(cols))
 
 

@@ -5,9 +5,9 @@ Fields named as everywhere in the project (``hidden_size``, ``num_layers``, ``dr
 take their checks from tasks/config.py's ``SHARED``; the others declare theirs with ``option``.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from tasks.config import at_least, option, positive
+from tasks.config import at_least, option, positive, smoke_run
 
 
 @dataclass
@@ -20,6 +20,8 @@ class TextConfig:
     hidden_size: int = 384  # H: width of h_t (and of the LSTM's cell state c_t)
     num_layers: int = 1  # recurrent layers stacked on each other
     dropout: float = 0.0  # dropout on the output of each recurrent layer but the last, in [0, 1)
+    init: str = "default"  # recurrent weights: default (torch.nn's U(−1/√H, 1/√H)) | xavier_uniform | xavier_normal | kaiming | orthogonal | identity (rnn only); tasks/init.py
+    forget_bias: float | None = None  # LSTM: start b_ih_f + b_hh_f at this value (e.g. 1); None: as --init draws it
     batch_size: int = 32  # B: parallel streams the text is cut into (see data.py)
     seq_len: int = 64  # T: characters per window, the farthest back BPTT reaches
     lr: float = 2e-3  # Adam's learning rate
@@ -55,11 +57,8 @@ PRESETS = {
 
 
 def smoke_config(impl: str, steps: int, seed: int, cell: str | None = None) -> TextConfig:
-    """The smoke preset on ``impl`` for ``steps`` steps from ``seed`` (one evaluation, at the end),
-    on the CPU: compare's check of the two implementations is the same on every machine."""
-    smoke = replace(PRESETS["smoke"], device="cpu")
-    cfg = replace(smoke, impl=impl, steps=steps, seed=seed, eval_every=steps)
-    return cfg if cell is None else replace(cfg, cell=cell)
+    """The smoke preset on ``impl`` for ``steps`` steps from ``seed`` (one evaluation, at the end)."""
+    return smoke_run(PRESETS["smoke"], impl, steps, seed, cell)
 
 
 @dataclass

@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from tasks import checkpoint, loop, parallel
+from tasks import checkpoint, init, loop, parallel
 from tasks.cli import Prepared
 from tasks.errors import BadInput
 from tasks.impl import layer_class
@@ -19,8 +19,9 @@ from tasks.text.model import CharModel
 
 
 def build_model(cfg: TextConfig, vocab_size: int) -> CharModel:
-    """The model ``cfg`` describes, on the implementation ``cfg.impl`` names."""
-    return CharModel(
+    """The model ``cfg`` describes, on the implementation ``cfg.impl`` names, its recurrent
+    weights drawn as ``cfg.init`` says."""
+    model = CharModel(
         layer_class(cfg.impl, cfg.cell),
         vocab_size,
         cfg.embed_size,
@@ -28,6 +29,8 @@ def build_model(cfg: TextConfig, vocab_size: int) -> CharModel:
         cfg.num_layers,
         cfg.dropout,
     )
+    init.apply(model, cfg)
+    return model
 
 
 class CharTask:

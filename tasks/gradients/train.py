@@ -1,0 +1,63 @@
+"""What the command line, the lab and the compare report build from an ``AddingConfig``: the
+task for the shared loop (``prepare``), the last lines of a run (``finish``), and the per-step
+losses of a small model (``smoke_losses``)."""
+
+import sys
+from pathlib import Path
+
+from tasks import checkpoint, files, loop
+from tasks.cli import Prepared
+from tasks.gradients import adding
+from tasks.gradients.config import AddingConfig, smoke_config
+from tasks.gradients.model import AddingTask, build_model, loop_config
+
+
+def prepare(cfg: AddingConfig, saved: dict | None = None, progress: bool = True) -> Prepared:
+    """Build the network and the task. The data is generated, so its fingerprint is the rule
+    that generates it: the seed, the length and the test-set size."""
+    task = AddingTask(cfg, build_model(cfg))
+    data = checkpoint.fingerprint(f"adding seed={cfg.seed} T={cfg.seq_len} test={cfg.test_size}")
+    return Prepared(task, loop_config(cfg, progress), {}, data)
+
+
+def solved_at(history: loop.History) -> int | None:
+    """The first evaluation step whose test MSE is below ``adding.SOLVED``, or None."""
+    return next((e["step"] for e in history.evals if e["loss"] < adding.SOLVED), None)
+
+
+def results(history: loop.History) -> dict:
+    """The numbers a run is quoted by: final test MSE, the yardstick's, and the step it was solved."""
+    final = history.evals[-1]
+    return {
+        "test_mse": final["loss"],
+        "predict_mean_mse": final["predict_mean"],
+        "solved_at": solved_at(history),
+        "diverged_at": None,  # the loop raises Diverged instead (tasks/gradients/runs.py)
+        "steps": len(history.records),
+        "train_seconds": history.seconds,
+    }
+
+
+def finish(cfg: AddingConfig, prepared: Prepared, history: loop.History, out: Path) -> None:
+    """results.json in the run folder, and one line: the test MSE beside the yardstick."""
+    r = results(history)
+    files.write_json(r, out / "results.json")
+    solved = (
+        f"solved (MSE < {adding.SOLVED}) at step {r['solved_at']}"
+        if r["solved_at"]
+        else (f"not solved (MSE < {adding.SOLVED}) in {r['steps']} steps")
+    )
+    print(
+        f"test MSE {r['test_mse']:.4f} (predicting the mean: {r['predict_mean_mse']:.4f}); "
+        f"{solved}; run folder {out}",
+        file=sys.stderr,
+    )
+
+
+def smoke_losses(impl: str, steps: int = 50, seed: int = 0, cell: str | None = None) -> list[float]:
+    """Training losses of the first ``steps`` steps of the smoke model on ``impl``; no files, no
+    printing. For compare's tasks check: from one seed, scratch and reference start from the same
+    weights and read the same batches."""
+    prepared = prepare(smoke_config(impl, steps, seed, cell), progress=False)
+    prepared.loop.print_evals = False
+    return loop.train(prepared.task, prepared.loop).train
