@@ -57,7 +57,7 @@ written, 130 if interrupted. How to read the report: docs/compare.md."""
 EPILOG = """\
 examples:
   python -m compare                       everything, the default sizes
-  python -m compare --quick               a complete run in well under 30 s
+  python -m compare --quick               a complete run in about 20 s
   python -m compare equiv --random 300 --dtypes float64
   python -m compare bench --sizes tiny,medium,large --repeats 9 --cells lstm
   python -m compare bench --packed --cells gru       batch 64 and 256, T 170, lengths 40…170
