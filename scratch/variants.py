@@ -56,7 +56,10 @@ class _MaskedVariant(CellStack):
 
     RATES: tuple[str, ...]  # the attribute holding each mask's rate, in the cell's mask order
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, rates: dict[str, float], **kwargs) -> None:
+        for name, rate in rates.items():  # RATES' attributes, checked before any weight exists
+            checks.check_rate(name, rate)
+            setattr(self, name, float(rate))
         super().__init__(*args, **kwargs)
         self._given: MaskSet | None = None  # set by forward(masks=...) for its own call only
 
@@ -178,12 +181,9 @@ class VariationalLSTM(_MaskedVariant):
         dtype=None,
         bptt: str = "manual",
     ) -> None:
-        checks.check_rate("dropout_input", dropout_input)
-        checks.check_rate("dropout_hidden", dropout_hidden)
-        self.dropout_input, self.dropout_hidden = float(dropout_input), float(dropout_hidden)
         super().__init__(
             input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-            device, dtype, bptt,
+            device, dtype, bptt, rates={"dropout_input": dropout_input, "dropout_hidden": dropout_hidden},
         )  # fmt: skip
 
     def _draw(self, empty: Tensor, rate: float) -> Tensor:
@@ -220,12 +220,9 @@ class ZoneoutLSTM(_MaskedVariant):
         dtype=None,
         bptt: str = "manual",
     ) -> None:
-        checks.check_rate("zoneout_h", zoneout_h)
-        checks.check_rate("zoneout_c", zoneout_c)
-        self.zoneout_h, self.zoneout_c = float(zoneout_h), float(zoneout_c)
         super().__init__(
             input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-            device, dtype, bptt,
+            device, dtype, bptt, rates={"zoneout_h": zoneout_h, "zoneout_c": zoneout_c},
         )  # fmt: skip
 
     def _draw(self, empty: Tensor, rate: float) -> Tensor:
