@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 import torch
 from torch import Tensor
 
-from scratch import record
+from scratch import record, workspace
 from scratch.declaration import STANDARD_KINDS, Cell, Weights
 from scratch.steps import Steps
 from scratch.unroll import layer_backward, layer_forward
@@ -138,9 +138,11 @@ class BPTTGradients(torch.autograd.Function):
         state0, w = unflatten(layer.cell, tensors)
         saved = unpack(tape.structure, leaves, (x, *tensors, y))
         buffers = record.buffers(layer.record_key, layer.cell, state0, layer.steps)
-        d_x, d_state0, d_w = layer_backward(
-            layer.cell, layer.fast, d_y, d_state_n, x, w, layer.steps, saved, tape.need_d_x, buffers
-        )
+        steps, need_d_x = layer.steps, tape.need_d_x
+        with workspace.scope():  # the fast loops' gradient buffers: none is returned
+            d_x, d_state0, d_w = layer_backward(
+                layer.cell, layer.fast, d_y, d_state_n, x, w, steps, saved, need_d_x, buffers
+            )
         record.store(layer.record_key, buffers, layer.steps)
         d_params = [
             d_w.get(kind) if w.of(kind) is not None else None for kind in _kinds(layer.cell)

@@ -10,6 +10,7 @@ and a backward step is then d_a_t = d_h_t ⊙ φ'(a_t) (E2); d_h_{t−1} = ∂L/
 
 import torch
 
+from scratch import workspace
 from scratch.steps import Steps
 
 
@@ -32,7 +33,11 @@ def elman_layer_forward(x_proj, state0, w, steps: Steps, relu: bool):
 def elman_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record, relu: bool):
     """BPTT with φ' in hand. Returns dL/dx̂ (one column block), (dL/dh_0,) and dL/dW_hh."""
     Y, h0 = saved
-    d_A = (Y > 0).to(Y.dtype) if relu else torch.mul(Y, Y).neg_().add_(1)  # φ'(a_t), then dL/da_t
+    d_A = workspace.empty(Y, *Y.shape)  # φ'(a_t), then dL/da_t
+    if relu:
+        d_A.copy_(Y > 0)
+    else:
+        torch.addcmul(Y.new_ones(()), Y, Y, value=-1, out=d_A)  # 1 − h²
     d_Ys, d_As = steps.split(d_Y), steps.split(d_A)
     recorded = steps.recorded(record, "h")
     d_h, d_h0, buffers = steps.begin_backward(d_Ys, d_state_n[0], h0)  # d_h: dL/dh_t

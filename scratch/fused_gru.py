@@ -20,6 +20,7 @@ taken in that order (a copy of W_hh per call: 3H × H, against the T_total × 3H
 import torch
 from torch import Tensor
 
+from scratch import workspace
 from scratch.steps import Steps
 
 
@@ -57,10 +58,10 @@ def gru_factors(rzn, h_proj_n, Y, h0, steps: Steps, out):
     h_{t−1} is the previous row of Y (or h_0)."""
     r, z, n = rzn.chunk(3, dim=1)
     d_hn, d_ar, d_az, d_an = out.chunk(4, dim=1)
-    torch.sub(1, r, out=d_ar).mul_(r).mul_(h_proj_n)  # ∂a_n/∂a_r = ĥ_n ⊙ r(1 − r)
+    torch.addcmul(r, r, r, value=-1, out=d_ar).mul_(h_proj_n)  # ∂a_n/∂a_r = ĥ_n ⊙ r(1 − r)
     steps.previous_into(d_az, Y, h0).sub_(n).mul_(z)  # (h_{t−1} − n) ⊙ z, then
     d_az.addcmul_(d_az, z, value=-1)  # ⊙ (1 − z): ∂h/∂a_z = (h_{t−1} − n) ⊙ z(1 − z)
-    torch.mul(n, n, out=d_an).neg_().add_(1)  # 1 − n², then
+    torch.addcmul(rzn.new_ones(()), n, n, value=-1, out=d_an)  # 1 − n², then
     d_an.addcmul_(d_an, z, value=-1)  # ⊙ (1 − z): ∂h/∂a_n = (1 − z) ⊙ (1 − n²)
     d_hn.copy_(r)  # ∂a_n/∂ĥ_n = r_t; each step multiplies in its d_a_n
 
@@ -73,7 +74,7 @@ def gru_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
     # [d_ĥ_n, d_a_r, d_a_z, d_a_n]: first the factors, a block of steps at a time just before
     # BPTT reaches them (still in cache when the steps use them); then each step overwrites
     # them with its gradients.                                                   (T_total, 4H)
-    D = rzn.new_empty(rzn.shape[0], 4 * H)
+    D = workspace.empty(rzn, rzn.shape[0], 4 * H)
     d_hn, d_ar, d_az, d_an, d_hp = steps.split_columns(D, H, (0, 1), (1, 2), (2, 3), (3, 4), (0, 3))
     W_hh_nrz = _nrz(w.W_hh)  # W_hh's rows n, r, z, as d_ĥ_t's columns
     z_s, d_Ys = steps.split(rzn[:, H : 2 * H]), steps.split(d_Y)

@@ -19,6 +19,7 @@ What changes is where the work is done, not the math (docs/performance.md):
 
 import torch
 
+from scratch import workspace
 from scratch.steps import Steps
 
 FUSED_ORDER = (3, 0, 1, 2)  # torch.nn's gate blocks i, f, g, o (0 … 3), taken as o, i, f, g
@@ -64,14 +65,15 @@ def lstm_factors(gates, squashed, C, c0, steps: Steps, out=None):
     o, i, f, g = gates.chunk(4, dim=1)
     factors = gates.new_empty(gates.shape[0], 5 * C.shape[1]) if out is None else out
     d_m_d_ao, d_c_d_ai, d_c_d_af, d_c_d_ag, d_c_d_cprev = factors.chunk(5, dim=1)
+    one = gates.new_ones(())  # σ' = σ − σ² and 1 − tanh² are one addcmul each
     tanh_C = torch.tanh(squashed)
-    torch.sub(1, o, out=d_m_d_ao).mul_(o).mul_(tanh_C)  # ∂m/∂a_o = tanh(c) ⊙ o(1 − o)
-    torch.sub(1, i, out=d_c_d_ai).mul_(i).mul_(g)  # ∂c/∂a_i = g ⊙ i(1 − i)
-    steps.previous_into(d_c_d_af, C, c0).mul_(f)  # c_{t−1} ⊙ f, then
-    d_c_d_af.addcmul_(d_c_d_af, f, value=-1)  # ⊙ (1 − f): ∂c/∂a_f = c_{t−1} ⊙ f(1 − f)
-    torch.mul(g, g, out=d_c_d_ag).neg_().add_(1).mul_(i)  # ∂c/∂a_g = i ⊙ (1 − g²)
+    torch.addcmul(o, o, o, value=-1, out=d_m_d_ao).mul_(tanh_C)  # ∂m/∂a_o = tanh(c) ⊙ o(1 − o)
+    torch.addcmul(i, i, i, value=-1, out=d_c_d_ai).mul_(g)  # ∂c/∂a_i = g ⊙ i(1 − i)
+    torch.addcmul(f, f, f, value=-1, out=d_c_d_af)  # f(1 − f), then
+    steps.times_previous(d_c_d_af, C, c0)  # ⊙ c_{t−1}: ∂c/∂a_f = c_{t−1} ⊙ f(1 − f)
+    torch.addcmul(one, g, g, value=-1, out=d_c_d_ag).mul_(i)  # ∂c/∂a_g = i ⊙ (1 − g²)
     d_c_d_cprev.copy_(f)  # ∂c/∂c_{t−1} = f
-    d_m_d_c = tanh_C.mul_(tanh_C).neg_().add_(1).mul_(o)  # ∂m/∂c = o ⊙ (1 − tanh² c)
+    d_m_d_c = torch.addcmul(one, tanh_C, tanh_C, value=-1, out=tanh_C).mul_(o)  # o(1 − tanh² c)
     return factors, d_m_d_c
 
 
@@ -85,7 +87,7 @@ def lstm_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record, h_mask=N
     # just before BPTT reaches them (still in cache when the steps use them); then each step
     # multiplies its factors in place (an in-place multiply costs less per call than one with
     # out=).                                                                       (T_total, 5H)
-    grads = gates.new_empty(gates.shape[0], 5 * H)
+    grads = workspace.empty(gates, gates.shape[0], 5 * H)
     o_grad, d_As, d_c_prevs = steps.split_columns(grads, H, (0, 1), (0, 4), (4, 5))
     c_grad = steps.split(grads[:, H:].view(-1, 4, H))  # i, f, g, c_{t−1} as (N, 4, H)
     d_Ys, d_m_d_cs = steps.split(d_Y), [None] * len(steps.sizes)

@@ -89,6 +89,20 @@ class Steps:
             state = self.merge(y[t], state)
         return out
 
+    def times_previous(self, out: Tensor, outputs: Tensor, state0: Tensor) -> Tensor:
+        """``out`` (T_total, ·) ⊙ previous(outputs, state0), in place; returned. A plain batch
+        multiplies by shifted views, without a stacked copy of the previous rows."""
+        if not self.uniform:
+            return out.mul_(self.previous(outputs, state0))
+        N, T = self.sizes[0] if self.sizes else 0, out.shape[0]
+        if self.reverse:  # step t read step t+1's output; the last step read h_0
+            out[T - N :].mul_(state0[:N])
+            out[: T - N].mul_(outputs[N:])
+        else:
+            out[:N].mul_(state0[:N])
+            out[N:].mul_(outputs[: T - N])
+        return out
+
     def previous_product(self, d: Tensor, outputs: Tensor, state0: Tensor) -> Tensor:
         """Σ_t d_tᵀ h_{t−1}, (G, P), for d stacked like the outputs (T_total, G).
 
