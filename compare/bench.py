@@ -13,6 +13,8 @@ Memory. torch has no max_memory_allocated for the CPU, so one more fwd+bwd of ea
 torch.profiler with profile_memory=True; the profiler records every allocation and free as a
 "[memory]" event, and the peak of their running sum, in time order, is the most memory held
 above what existed before the call (weights and input included in the baseline, not the peak).
+Scratch manual's gradient buffers, kept from one backward to the next (scratch/workspace.py),
+existed before the call: their size is added to its peak.
 """
 
 import os
@@ -29,6 +31,7 @@ from tqdm import tqdm
 
 from compare.bound import Bound, Product, plan
 from compare.harness import TORCH_CELLS, Case, build_pair, make_inputs, scaled_error
+from scratch import workspace
 
 
 @dataclass(frozen=True)
@@ -189,14 +192,16 @@ class BenchResult:
 def forward_backward(
     module: nn.Module, x: Tensor | PackedSequence, weights: list[Tensor] | None
 ) -> list[Tensor]:
-    """One training step's worth of work: forward, loss = Σ (tensor · weight) over the output
-    and every final state, backward. weights=None: all ones. Returns the forward's tensors."""
+    """One training step's worth of the layer's work: forward, then backward from the given
+    gradients of the output and of every final state (those of the loss Σ tensor · weight;
+    weights=None: all ones). The gradients are handed to backward directly, so that the time
+    is the layer's alone, not also a loss's two passes over the output. Returns the forward's
+    tensors."""
     out, state = module(x)
     out = out.data if isinstance(out, PackedSequence) else out  # packed: the real steps' rows
     tensors = [out, *state] if isinstance(state, tuple) else [out, state]
     weights = weights or [torch.ones_like(t) for t in tensors]
-    loss = sum((t * w).sum() for t, w in zip(tensors, weights, strict=True))
-    loss.backward()
+    torch.autograd.backward(tensors, weights)
     return [t.detach() for t in tensors]
 
 
@@ -229,6 +234,7 @@ def bench_one(
     case = Case(
         cell, dims.H_in, dims.H, seq_len=dims.L, batch=dims.N, dtype="float32", with_hx=False
     )
+    workspace.release()  # what another cell or size kept is not this one's memory
     manual, ref = build_pair(case, seed)
     autograd, _ = build_pair(replace(case, bptt="autograd"), seed)  # same seed: same weights
     modules = dict(zip(IMPLS, (manual, autograd, ref), strict=True))
@@ -280,6 +286,8 @@ def bench_one(
         modules[name].zero_grad(set_to_none=True)
         x.grad = None
         peak = peak_memory_mib(lambda name=name: forward_backward(modules[name], batch(), weights))
+        if name == "scratch manual":  # its gradient buffers, kept from the last backward
+            peak += workspace.held_bytes() / 2**20
         error = scaled_error(outputs[name], outputs[REFERENCE])
         results[name] = ImplResult(
             times[name], per_rep(name, REFERENCE), peak, error, per_rep(name, BOUND)
