@@ -254,8 +254,9 @@ def bench_one(
 
     first = batch()
     batch_sizes = first.batch_sizes.tolist() if packing else [dims.N] * dims.L
-    gates = TORCH_CELLS[cell].num_gates
-    bound = Bound(plan(gates, dims.H_in, dims.H, batch_sizes))
+    declared = TORCH_CELLS[cell]
+    split = declared.fast.step_products
+    bound = Bound(plan(declared.num_gates, dims.H_in, dims.H, batch_sizes, split))
     ref_tensors = forward_backward(ref, first, None)  # torch.nn's warm-up; it shows the shapes
     g = torch.Generator().manual_seed(seed + 3)
     weights = [torch.randn(t.shape, generator=g) for t in ref_tensors]

@@ -4,7 +4,7 @@ A scratch layer (bptt="manual", one layer, one direction) does these products, a
 else of their size (scratch/unroll.py, scratch/fused_*.py), for G gate blocks of H columns:
 
     forward   x̂ = X W_ihᵀ + b                      1 call    (T_total, I) · (I, G·H)
-              a_t = x̂_t + h_{t−1} W_hhᵀ            per step  (b_t, H) · (H, G·H)
+              a_t = x̂_t + h_{t−1} W_hhᵀ            per step  (b_t, H) · (H, G·H), or in parts
     backward  d_h_{t−1} = ∂L/∂y_{t−1} + d_a_t W_hh  per step  (b_t, G·H) · (G·H, H)
               d_W_hh = Σ_t d_a_tᵀ h_{t−1}           1 or 2    (G·H, T_total) · (T_total, H)
               d_x = d_A W_ih                        1 call    (T_total, G·H) · (G·H, I)
@@ -48,15 +48,22 @@ class Product:
 
 
 def plan(
-    num_gates: int, input_size: int, hidden_size: int, batch_sizes: list[int]
+    num_gates: int,
+    input_size: int,
+    hidden_size: int,
+    batch_sizes: list[int],
+    step_products: tuple[int, ...] | None = None,
 ) -> list[Product]:
-    """The products of one fwd+bwd of one layer and direction, as the fast loops make them."""
+    """The products of one fwd+bwd of one layer and direction, as the fast loops make them;
+    step_products: the gate blocks of each part of a step's forward product, where the loop
+    splits it (FastLoop.step_products)."""
     G, I, H, T = num_gates * hidden_size, input_size, hidden_size, sum(batch_sizes)
     per_step = Counter(batch_sizes)  # steps that move the same number of rows: the same product
     products = [Product("x̂ = X W_ihᵀ + b", T, I, G, transposed="B", accumulate=True)]
     products += [
-        Product("a_t = x̂_t + h_{t−1} W_hhᵀ", b, H, G, calls, "B", True)
+        Product("a_t = x̂_t + h_{t−1} W_hhᵀ", b, H, part * H, calls, "B", True)
         for b, calls in sorted(per_step.items(), reverse=True)
+        for part in step_products or (num_gates,)
     ]
     products += [
         Product("d_h_{t−1} = ∂L/∂y_{t−1} + d_a_t W_hh", b, G, H, calls, accumulate=True)

@@ -81,11 +81,14 @@ class FastLoop:
     kind -> a (T_total, ·) buffer that receives dL/d(state_t) of every step (record.py).
     ``gate_order``: the loop keeps its gate blocks in this order of the declared gates; the
     unroller permutes the gate-stacked weights' rows to match and the gradients' rows back.
+    ``step_products``: where the forward splits each step's recurrent product, the gate blocks
+    of each part, in the loop's order (the GRU: r and z, then n); None: one product.
     """
 
     forward: Callable
     backward: Callable
     gate_order: tuple[int, ...] | None = None
+    step_products: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)

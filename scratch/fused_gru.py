@@ -28,24 +28,25 @@ def gru_layer_forward(x_proj, state0, w, steps: Steps):
     """x_proj: x̂ for all steps (T_total, 3H), b_ih included; overwritten by r, z, n.
     Returns outputs (T_total, H), (h_n,) and what the backward needs."""
     (h,) = state0
-    N, H = h.shape
-    # ĥ_t = h_{t−1} W_hhᵀ + b_hh lands in one (N, 3H) buffer reused by every step (warm in
-    # cache, no fresh pages); only ĥ_n, which the backward needs, is kept for all steps.
-    step_proj = x_proj.new_empty(N, 3 * H)
+    H = h.shape[1]
+    # ĥ_t = h_{t−1} W_hhᵀ + b_hh is two products per step: its r, z blocks are added into x̂'s in
+    # place (with b_hh's r, z blocks added to all steps' x̂ once, before the loop), its n block
+    # lands in ĥ_n of every step, kept for the backward: no copy, no separate add per step.
     h_proj_n = x_proj.new_empty(x_proj.shape[0], H)  # ĥ_n of every step           (T_total, H)
     Y = torch.empty_like(h_proj_n)  # h_t
     rz, n, r, z = steps.split_columns(x_proj, H, (0, 2), (2, 3), (0, 1), (1, 2))
     hp_ns, Ys = steps.split(h_proj_n), steps.split(Y)
-    W_hh_t, b_hh = w.W_hh.t(), w.b_hh
+    W_rz_t, W_n_t, b_hh = w.W_hh[: 2 * H].t(), w.W_hh[2 * H :].t(), w.b_hh
+    if b_hh is not None:
+        x_proj[:, : 2 * H].add_(b_hh[: 2 * H])  # (G2, G3) x̂_{r,z} + b_hh's r, z blocks
     for t in steps.forward_order:
         h_prev = steps.rows(h, t)
-        hp = step_proj if h_prev.shape[0] == N else step_proj[: h_prev.shape[0]]
+        rz[t].addmm_(h_prev, W_rz_t)  # (G1) a_{r,z} = x̂_{r,z} + h_{t−1} W_{hr,hz}ᵀ (+ b_hh)
         if b_hh is None:
-            torch.mm(h_prev, W_hh_t, out=hp)  # (G1) ĥ_t = h_{t−1} W_hhᵀ
+            hp_n = torch.mm(h_prev, W_n_t, out=hp_ns[t])  # (G1) ĥ_n = h_{t−1} W_hnᵀ
         else:
-            torch.addmm(b_hh, h_prev, W_hh_t, out=hp)  # (G1) ĥ_t = h_{t−1} W_hhᵀ + b_hh
-        hp_n = hp_ns[t].copy_(hp[:, 2 * H :])
-        rz[t].add_(hp[:, : 2 * H]).sigmoid_()  # (G2, G3) r_t, z_t = σ(x̂ + ĥ)
+            hp_n = torch.addmm(b_hh[2 * H :], h_prev, W_n_t, out=hp_ns[t])  # (G1) ... + b_hn
+        rz[t].sigmoid_()  # (G2, G3) r_t, z_t = σ(a_r), σ(a_z)
         n[t].addcmul_(r[t], hp_n).tanh_()  # (G4) n_t = tanh(x̂_n + r_t ⊙ ĥ_n)
         torch.lerp(n[t], h_prev, z[t], out=Ys[t])  # (G5) h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1}
         h = steps.merge(Ys[t], h)

@@ -66,6 +66,6 @@ GRU_CELL = Cell(
     x_proj_biases=("bias_ih",),  # b_hh stays inside the step: r_t ⊙ (h_{t−1} W_hnᵀ + b_hn)
     step=gru_step,
     step_backward=gru_step_backward,
-    fast=FastLoop(gru_layer_forward, gru_layer_backward),
+    fast=FastLoop(gru_layer_forward, gru_layer_backward, step_products=(2, 1)),
     torch_nn="GRU",
 )

@@ -14,7 +14,8 @@ from compare.bound import Bound, calls, plan
 from compare.split import KINDS, kind_of, layer_runs, split
 
 PRODUCTS = ("aten::mm", "aten::addmm", "aten::addmm_")
-LAYERS = {"lstm": ("LSTM", 4), "gru": ("GRU", 3), "rnn_tanh": ("RNN", 1)}
+# class, gate blocks, and how the forward splits each step's product (the GRU: r z, then n)
+LAYERS = {"lstm": ("LSTM", 4, None), "gru": ("GRU", 3, (2, 1)), "rnn_tanh": ("RNN", 1, None)}
 
 
 def profiled_products(run) -> Counter:
@@ -33,7 +34,7 @@ def profiled_products(run) -> Counter:
 @pytest.mark.parametrize("lengths", [None, (7, 7, 3, 5, 1), (2, 7, 7, 4, 5)])
 def test_the_plan_is_the_products_the_layer_makes(cell, lengths):
     """Same shapes, same number of calls as one fwd+bwd of the fast loop (bptt="manual")."""
-    name, gates = LAYERS[cell]
+    name, gates, split = LAYERS[cell]
     L, N, I, H = 7, 5, 3, 6
     torch.manual_seed(0)
     layer = getattr(scratch, name)(I, H)
@@ -48,7 +49,7 @@ def test_the_plan_is_the_products_the_layer_makes(cell, lengths):
         out, _ = layer(x if lengths is None else packed)
         (out if lengths is None else out.data).sum().backward()
 
-    assert profiled_products(run) == calls(plan(gates, I, H, batch_sizes))
+    assert profiled_products(run) == calls(plan(gates, I, H, batch_sizes, split))
 
 
 def test_the_bound_runs_its_plan_and_counts_its_flops():
@@ -61,6 +62,8 @@ def test_the_bound_runs_its_plan_and_counts_its_flops():
     assert bound.flops == 2 * (T * N) * (G * H) * 3 * (H + I)
     packed = plan(G, I, H, [4, 4, 3, 1])
     assert sum(p.flops for p in packed) == 2 * 12 * (G * H) * 3 * (H + I)
+    split = plan(G, I, H, [N] * T, step_products=(3, 1))  # the same work in two products
+    assert sum(p.flops for p in split) == bound.flops
 
 
 def test_the_benchmark_times_the_bound_beside_each_implementation():
