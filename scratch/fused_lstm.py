@@ -38,7 +38,8 @@ def lstm_layer_forward(x_proj, state0, w, steps: Steps, h_mask=None):
     Y = M if W_hr is None else x_proj.new_empty(x_proj.shape[0], W_hr.shape[0])  # h_t
     spans = (0, 4), (0, 3), (0, 1), (1, 2), (2, 3), (3, 4)  # in blocks of H columns
     a, oif, o, i, f, g = steps.split_columns(gates, H, *spans)  # a_t, [o i f], o, i, f, g
-    Cs, Ms, Ys = map(steps.split, (C, M, Y))
+    Cs, Ms = map(steps.split, (C, M))
+    Ys = Ms if Y is M else steps.split(Y)
     W_hh_t = w.W_hh.t()
     for t in steps.forward_order:
         c_prev, h_prev = steps.rows(c, t), steps.rows(h, t)
@@ -95,6 +96,9 @@ def lstm_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record, h_mask=N
     d_hs = [None] * len(d_Ys)
     d_h_n, d_c_next = d_state_n
     d_h, d_h0, buffers = steps.begin_backward(d_Ys, d_h_n, h0)  # d_h: dL/dh_t
+    # d_c_t, used within its step only: one buffer, and its (N, 1, H) view for c_grad's multiply
+    d_c_all = h0.new_empty(h0.shape[0], H)
+    d_c_wide = d_c_all.unsqueeze(1)
     blocks = steps.blocks(11 * H)  # the factors read 5H + H columns, write 5H
     for k, t in enumerate(steps.backward_order):
         if t in blocks:  # the first step of a block that BPTT visits: the block's factors
@@ -102,11 +106,12 @@ def lstm_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record, h_mask=N
             _, d_m_d_c = lstm_factors(gates[r], C[r], C[r], b.entry(C, c0), b.own, out=grads[r])
             d_m_d_cs[b.lo : b.hi] = b.own.split(d_m_d_c)
         d_m = d_h if W_hr is None else d_h @ W_hr  # (L8) ∂h_t/∂m_t = W_hr
-        d_c = torch.addcmul(steps.rows(d_c_next, t), d_m, d_m_d_cs[t])  # (L7) + d_m ⊙ ∂m/∂c
+        d_c = steps.rows(d_c_all, t)
+        torch.addcmul(steps.rows(d_c_next, t), d_m, d_m_d_cs[t], out=d_c)  # (L7) + d_m ⊙ ∂m/∂c
         if rec_h is not None:
             rec_h[t].copy_(d_h)
             rec_c[t].copy_(d_c)
-        c_grad[t].mul_(d_c.unsqueeze(1))  # (L6) d_a_{i,f,g}, d_c_{t−1} = d_c ⊙ their factors
+        c_grad[t].mul_(steps.rows(d_c_wide, t))  # (L6) d_a_{i,f,g}, d_c_{t−1} = d_c ⊙ their factors
         o_grad[t].mul_(d_m)  # (L7) d_a_o = d_m ⊙ ∂m/∂a_o
         if W_hr is not None:
             d_hs[t] = d_h.clone()  # the carry buffers are reused; d_W_hr needs every d_h_t
