@@ -9,11 +9,13 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-# A fast loop's backward forms its derivative factors for a few steps at a time, just before
-# BPTT reaches them, so that they are still in cache when the steps use them: the buffers a
-# run of steps touches hold at most about this many elements (2 MiB of float32, a core's L2
-# cache here), or one step.
-BLOCK_ELEMENTS = 2**19
+# A fast loop's backward forms its derivative factors for a run of steps at a time, just
+# before BPTT reaches them, so that they are still in cache when the steps use them: the
+# buffers a run touches hold at most about this many elements (32 MiB of float32), or one
+# step. The size trades cache against calls: runs that fit a core's L2 (2 MiB here) took
+# 8–13 % longer at the benchmark's medium size than 32 MiB runs, which this machine's L3
+# (300 MiB) still holds, and no less at large (docs/performance.md#factor-blocks).
+BLOCK_ELEMENTS = 2**23
 
 
 class Steps:
