@@ -5,7 +5,7 @@ above its mmap threshold (32 MiB at most) with fresh pages from the kernel, whic
 on free. The first write to each 4 KiB page of such a block is then a page fault, every call:
 an LSTM backward at the benchmark's medium size (T·N = 6,400 rows, 5·256 columns of gradients,
 33 MB) faulted about 8,000 times per call, and the faults cost more than the elementwise work
-that first touched the pages (docs/performance.md#page-faults). Memory kept from the last
+that first touched the pages (docs/performance.md#the-workspace). Memory kept from the last
 call is already mapped.
 
 What may be taken: a buffer that lives only inside one backward (``layer_backward``'s scope),
