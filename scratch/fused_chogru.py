@@ -16,6 +16,7 @@ The buffer is dL/dx̂ whole; W_hh's gradient is [d_a_r, d_a_z]ᵀ H_prev over d_
 
 import torch
 
+from scratch import workspace
 from scratch.steps import Steps
 
 
@@ -45,7 +46,7 @@ def chogru_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
     H = S.shape[1]
     r, z, n = rzn.chunk(3, dim=1)
     H_prev = steps.previous(Y, h0)  # h_{t−1} of every step                          (T_total, H)
-    D = rzn.new_empty(rzn.shape[0], 3 * H)  # [d_a_r, d_a_z, d_a_n]                 (T_total, 3H)
+    D = workspace.empty(rzn, rzn.shape[0], 3 * H)  # [d_a_r, d_a_z, d_a_n]          (T_total, 3H)
     d_ar, d_az, d_an = D.chunk(3, dim=1)
     torch.sub(1, r, out=d_ar).mul_(r).mul_(H_prev)  # ∂s/∂a_r = h_{t−1} ⊙ r(1 − r)
     torch.sub(H_prev, n, out=d_az).mul_(z)  # (h_{t−1} − n) ⊙ z, then

@@ -60,11 +60,11 @@ def lstm_factors(gates, squashed, C, c0, steps: Steps, out=None):
     """The derivative factors of all steps at once, laid out as the module docstring says, for
     m_t = o_t ⊙ tanh(squashed_t) and c_t from c_{t−1} = the previous row of C (or c_0). In the
     LSTM squashed is C itself; the variants squash LN_c(c_t) or c̃_t. Returns the factors
-    (T_total, 5H; written into `out` when given) and ∂m/∂squashed (T_total, H), both fresh:
-    the saved tensors stay as they are, so that a second backward over the same graph finds
-    them unchanged."""
+    (T_total, 5H; written into `out` when given, else into the workspace's buffer) and
+    ∂m/∂squashed (T_total, H), neither a view of what the forward saved: the saved tensors stay
+    as they are, so that a second backward over the same graph finds them unchanged."""
     o, i, f, g = gates.chunk(4, dim=1)
-    factors = gates.new_empty(gates.shape[0], 5 * C.shape[1]) if out is None else out
+    factors = workspace.empty(gates, gates.shape[0], 5 * C.shape[1]) if out is None else out
     d_m_d_ao, d_c_d_ai, d_c_d_af, d_c_d_ag, d_c_d_cprev = factors.chunk(5, dim=1)
     one = gates.new_ones(())  # σ' = σ − σ² and 1 − tanh² are one addcmul each
     tanh_C = torch.tanh(squashed)

@@ -96,9 +96,15 @@ def test_a_retained_graph_gives_the_same_gradients_twice(ours_cls, ref_cls):
         torch.testing.assert_close(f, s, rtol=0, atol=0)
 
 
-@pytest.mark.parametrize("ours_cls, ref_cls", LAYERS + [(scratch.LSTM, None)])
+VARIANTS = [(cls, "variant") for cls in (scratch.LayerNormLSTM, scratch.PeepholeLSTM)]
+VARIANTS += [(scratch.ZoneoutLSTM, "variant"), (scratch.ChoGRU, "variant")]
+
+
+@pytest.mark.parametrize("ours_cls, ref_cls", LAYERS + [(scratch.LSTM, None)] + VARIANTS)
 def test_nothing_a_backward_returns_is_a_view_of_the_kept_buffers(ours_cls, ref_cls, monkeypatch):
-    """What layer_backward returns outlives its scope: the next backward would overwrite it."""
+    """What layer_backward returns outlives its scope: the next backward would overwrite it.
+    (ref_cls None: the LSTM with a projection; "variant": the variants' fast loops, the LSTM
+    ones taking their factor buffer from the workspace through fused_lstm.lstm_factors.)"""
     returned = []
     original = scratch.function.layer_backward
 
@@ -112,7 +118,8 @@ def test_nothing_a_backward_returns_is_a_view_of_the_kept_buffers(ours_cls, ref_
     ours = ours_cls(3, 5, num_layers=2, bidirectional=True, **kwargs)
     x = torch.randn(6, 2, 3, requires_grad=True)
     hx = torch.randn(4, 2, 2 if kwargs else 5, requires_grad=True)
-    hx = (hx, torch.randn(4, 2, 5, requires_grad=True)) if ours_cls is scratch.LSTM else hx
+    carries_c = ours_cls not in (scratch.GRU, scratch.RNN, scratch.ChoGRU)  # (h, c) states
+    hx = (hx, torch.randn(4, 2, 5, requires_grad=True)) if carries_c else hx
     out, state = ours(x, hx)
     (out.sum() + sum(s.sum() for s in _leaves(state))).backward()
     kept = {t.untyped_storage().data_ptr() for t in workspace._kept().values()}
