@@ -19,6 +19,7 @@ not on the CPU (CUDA's caching allocator already reuses its memory), ``empty`` i
 
 import math
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import torch
@@ -34,7 +35,7 @@ def _kept() -> dict:
 
 
 @contextmanager
-def scope():
+def scope() -> Iterator[None]:
     """The extent of one backward: buffers taken inside it are reused by the next scope."""
     _kept()
     outer = _local.scope
