@@ -16,6 +16,7 @@ scan.py computes for all t in O(log T) levels.
 import torch
 from torch import Tensor
 
+from scratch import workspace
 from scratch.declaration import Cell, StepBackward, Weights
 from scratch.scan import scan_loop
 
@@ -55,7 +56,7 @@ def mingru_coefficients(x_proj: Tensor, a: Tensor, b: Tensor) -> tuple:
 def mingru_coefficients_backward(g: Tensor, h_prev: Tensor, saved: tuple) -> Tensor:
     """g = dL/dh_t and h_{t−1} of every row (from the scan) → dL/dx̂ (T_total, 2H)."""
     z, h_tilde = saved
-    d_x_proj = g.new_empty(g.shape[0], 2 * g.shape[1])
+    d_x_proj = workspace.empty(g, g.shape[0], 2 * g.shape[1])  # used up by layer_backward
     d_x_z, d_h_tilde = d_x_proj.chunk(2, dim=1)
     torch.sub(h_tilde, h_prev, out=d_x_z).mul_(g)  # (MG3) d_z = g ⊙ (h̃ − h_{t−1})
     d_x_z.mul_(z).addcmul_(d_x_z, z, value=-1)  # (MG1) ⊙ σ' = z (1 − z)

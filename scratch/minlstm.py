@@ -18,6 +18,7 @@ independent in scale"). (ML5) is h_t = a_t ⊙ h_{t−1} + b_t with a_t = f′_t
 import torch
 from torch import Tensor
 
+from scratch import workspace
 from scratch.declaration import Cell, StepBackward, Weights
 from scratch.scan import scan_loop
 
@@ -66,7 +67,7 @@ def minlstm_coefficients(x_proj: Tensor, a: Tensor, b: Tensor) -> tuple:
 def minlstm_coefficients_backward(g: Tensor, h_prev: Tensor, saved: tuple) -> Tensor:
     """g = dL/dh_t and h_{t−1} of every row (from the scan) → dL/dx̂ (T_total, 3H)."""
     i, f, f_n, i_n, h_tilde = saved
-    d_x_proj = g.new_empty(g.shape[0], 3 * g.shape[1])
+    d_x_proj = workspace.empty(g, g.shape[0], 3 * g.shape[1])  # used up by layer_backward
     d_x_i, d_x_f, d_h_tilde = d_x_proj.chunk(3, dim=1)
     # (ML5) d_f′ = g ⊙ h_{t−1}, d_i′ = g ⊙ h̃; (ML4) u = (d_f′ − d_i′) ⊙ f′ ⊙ i′, as in the step
     u = torch.sub(h_prev, h_tilde).mul_(g).mul_(f_n).mul_(i_n)

@@ -28,6 +28,7 @@ from functools import partial
 import torch
 from torch import Tensor
 
+from scratch import workspace
 from scratch.declaration import FastLoop
 from scratch.steps import Steps
 
@@ -120,8 +121,9 @@ def scan_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record, backward
     a_ends, S, cell_saved = saved
     h0_first = not steps.reverse
     # g_t = ∂L/∂y_t + a_{t+1} ⊙ g_{t+1}: the other window of a, shifted by one position
-    A = (a_ends[1:] if h0_first else a_ends[:-1]).clone()
-    G = torch.empty_like(S)
+    a_next = a_ends[1:] if h0_first else a_ends[:-1]
+    A = workspace.empty(a_next, *a_next.shape).copy_(a_next)  # the scan overwrites it
+    G = workspace.empty(S, *S.shape)
     g_steps, d_h0 = _ends(G, h0_first)
     d_h0.zero_()  # the slot's own ∂L/∂y: h_0 reaches the loss only through the first step
     _rows_into(g_steps, d_Y, steps, 0.0)

@@ -98,6 +98,7 @@ def test_a_retained_graph_gives_the_same_gradients_twice(ours_cls, ref_cls):
 
 VARIANTS = [(cls, "variant") for cls in (scratch.LayerNormLSTM, scratch.PeepholeLSTM)]
 VARIANTS += [(scratch.ZoneoutLSTM, "variant"), (scratch.ChoGRU, "variant")]
+VARIANTS += [(scratch.MinGRU, "minimal"), (scratch.MinLSTM, "minimal")]  # the scan's backward
 
 
 @pytest.mark.parametrize("ours_cls, ref_cls", LAYERS + [(scratch.LSTM, None)] + VARIANTS)
@@ -118,7 +119,8 @@ def test_nothing_a_backward_returns_is_a_view_of_the_kept_buffers(ours_cls, ref_
     ours = ours_cls(3, 5, num_layers=2, bidirectional=True, **kwargs)
     x = torch.randn(6, 2, 3, requires_grad=True)
     hx = torch.randn(4, 2, 2 if kwargs else 5, requires_grad=True)
-    carries_c = ours_cls not in (scratch.GRU, scratch.RNN, scratch.ChoGRU)  # (h, c) states
+    one_state = (scratch.GRU, scratch.RNN, scratch.ChoGRU, scratch.MinGRU, scratch.MinLSTM)
+    carries_c = ours_cls not in one_state  # (h, c) states
     hx = (hx, torch.randn(4, 2, 5, requires_grad=True)) if carries_c else hx
     out, state = ours(x, hx)
     (out.sum() + sum(s.sum() for s in _leaves(state))).backward()
