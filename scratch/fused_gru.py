@@ -37,15 +37,16 @@ def gru_layer_forward(x_proj, state0, w, steps: Steps):
     rz, n, r, z = steps.split_columns(x_proj, H, (0, 2), (2, 3), (0, 1), (1, 2))
     hp_ns, Ys = steps.split(h_proj_n), steps.split(Y)
     W_rz_t, W_n_t, b_hh = w.W_hh[: 2 * H].t(), w.W_hh[2 * H :].t(), w.b_hh
+    b_hn = None if b_hh is None else b_hh[2 * H :]
     if b_hh is not None:
         x_proj[:, : 2 * H].add_(b_hh[: 2 * H])  # (G2, G3) x̂_{r,z} + b_hh's r, z blocks
     for t in steps.forward_order:
         h_prev = steps.rows(h, t)
         rz[t].addmm_(h_prev, W_rz_t)  # (G1) a_{r,z} = x̂_{r,z} + h_{t−1} W_{hr,hz}ᵀ (+ b_hh)
-        if b_hh is None:
+        if b_hn is None:
             hp_n = torch.mm(h_prev, W_n_t, out=hp_ns[t])  # (G1) ĥ_n = h_{t−1} W_hnᵀ
         else:
-            hp_n = torch.addmm(b_hh[2 * H :], h_prev, W_n_t, out=hp_ns[t])  # (G1) ... + b_hn
+            hp_n = torch.addmm(b_hn, h_prev, W_n_t, out=hp_ns[t])  # (G1) ĥ_n = … + b_hn
         rz[t].sigmoid_()  # (G2, G3) r_t, z_t = σ(a_r), σ(a_z)
         n[t].addcmul_(r[t], hp_n).tanh_()  # (G4) n_t = tanh(x̂_n + r_t ⊙ ĥ_n)
         torch.lerp(n[t], h_prev, z[t], out=Ys[t])  # (G5) h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1}

@@ -75,14 +75,9 @@ class Steps:
 
     def previous_into(self, out: Tensor, outputs: Tensor, state0: Tensor) -> Tensor:
         """previous(), written into `out` (T_total, ·), which is returned."""
-        N, T = self.sizes[0] if self.sizes else 0, outputs.shape[0]
         if self.uniform:  # a plain batch: the outputs, shifted by one step
-            first, rest, rest_prev = (
-                (out[T - N :], out[: T - N], outputs[N:])
-                if self.reverse
-                else (out[:N], out[N:], outputs[: T - N])
-            )
-            first.copy_(state0[:N])
+            first, rest, rest_prev = self._shifted(out, outputs)
+            first.copy_(state0[: first.shape[0]])
             rest.copy_(rest_prev)
             return out
         y, reads, state = self.split(outputs), self.split(out), state0
@@ -96,13 +91,9 @@ class Steps:
         multiplies by shifted views, without a stacked copy of the previous rows."""
         if not self.uniform:
             return out.mul_(self.previous(outputs, state0))
-        N, T = self.sizes[0] if self.sizes else 0, out.shape[0]
-        if self.reverse:  # step t read step t+1's output; the last step read h_0
-            out[T - N :].mul_(state0[:N])
-            out[: T - N].mul_(outputs[N:])
-        else:
-            out[:N].mul_(state0[:N])
-            out[N:].mul_(outputs[: T - N])
+        first, rest, rest_prev = self._shifted(out, outputs)
+        first.mul_(state0[: first.shape[0]])
+        rest.mul_(rest_prev)
         return out
 
     def previous_product(self, d: Tensor, outputs: Tensor, state0: Tensor) -> Tensor:
@@ -111,14 +102,18 @@ class Steps:
         In a plain batch h_{t−1} is the previous step's output (or h_0 at the first step),
         so the sum is two products on shifted views, without a stacked copy of h_{t−1}.
         """
-        N, T = self.sizes[0] if self.sizes else 0, d.shape[0]
         if not self.uniform:
             return d.t() @ self.previous(outputs, state0)
-        if self.reverse:  # step t reads step t+1's output; the last step reads h_0
-            first, rest, rest_prev = d[T - N :], d[: T - N], outputs[N:]
-        else:  # step t reads step t−1's output; the first step reads h_0
-            first, rest, rest_prev = d[:N], d[N:], outputs[: T - N]
+        first, rest, rest_prev = self._shifted(d, outputs)
         return torch.addmm(first.t() @ state0, rest.t(), rest_prev)
+
+    def _shifted(self, rows: Tensor, outputs: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """A plain batch's (T_total, ·) ``rows`` cut where h_{t−1} is h_0 and where it is an
+        output: (the rows of the step that read h_0, the other rows, the outputs they read)."""
+        N, T = self.sizes[0] if self.sizes else 0, rows.shape[0]
+        if self.reverse:  # step t reads step t+1's output; the last step reads h_0
+            return rows[T - N :], rows[: T - N], outputs[N:]
+        return rows[:N], rows[N:], outputs[: T - N]  # step t reads step t−1's; the first, h_0
 
     def blocks(self, width: int) -> dict[int, "Block"]:
         """The steps in runs of consecutive steps, each run of at most BLOCK_ELEMENTS / width

@@ -50,7 +50,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -107,6 +107,14 @@ class LoopConfig:
     loss_label: str = "loss"  # y-axis label of loss.png, e.g. "cross-entropy (nats/char)"
     progress: bool = True  # show the tqdm progress bar
     print_evals: bool = True  # print a line with the held-out metrics after each evaluation
+
+    @classmethod
+    def of(cls, cfg: Any, **own: Any) -> "LoopConfig":
+        """The settings every task's config shares by name (tasks/config.py ``SHARED``: steps,
+        clip_mode, clip, eval_every, checkpoint_every), with the task's own in ``own``; a name in
+        ``own`` is not read from ``cfg`` (a task that counts in epochs passes its own ``steps``)."""
+        shared = ("steps", "clip_mode", "clip", "eval_every", "checkpoint_every")
+        return cls(**{name: getattr(cfg, name) for name in shared if name not in own}, **own)
 
     def __post_init__(self):
         if self.clip_mode not in CLIP_MODES:

@@ -112,13 +112,9 @@ def value_clip_effect(clip: float) -> loop.Hook:
 
 def loop_config(cfg: AddingConfig, progress: bool = True) -> loop.LoopConfig:
     """The shared loop's settings for one run."""
-    return loop.LoopConfig(
+    return loop.LoopConfig.of(
+        cfg,
         hooks=(value_clip_effect(cfg.clip),),
-        steps=cfg.steps,
-        clip_mode=cfg.clip_mode,
-        clip=cfg.clip,
-        eval_every=cfg.eval_every,
-        checkpoint_every=cfg.checkpoint_every,
         items_per_step=cfg.batch_size,
         item_name="seqs",
         loss_label="mean squared error",

@@ -43,12 +43,8 @@ def loop_config(
     cfg: TrainingConfig, item_name: str, loss_label: str, progress: bool = True
 ) -> loop.LoopConfig:
     """The shared loop's settings from a demo's config: one item is one example."""
-    return loop.LoopConfig(
-        steps=cfg.steps,
-        clip_mode=cfg.clip_mode,
-        clip=cfg.clip,
-        eval_every=cfg.eval_every,
-        checkpoint_every=cfg.checkpoint_every,
+    return loop.LoopConfig.of(
+        cfg,
         lr_schedule=schedule(cfg.lr, cfg.steps),
         items_per_step=cfg.batch_size,
         item_name=item_name,
@@ -96,18 +92,18 @@ class Stateless:
         """Nothing to restore (see ``get_state``)."""
 
 
-def smoke_losses(
-    prepare: Callable[..., Prepared],
-    presets: dict[str, Any],
-    impl: str,
-    steps: int,
-    seed: int,
-    cell: str | None,
-) -> list[float]:
-    """Training losses of the first ``steps`` steps of a demo's smoke model on ``impl``; no
-    files, no printing. From one seed, scratch and reference start from the same weights (scratch
-    draws what torch.nn draws) and read the same batches and coins, so the two lists should
-    agree to rounding."""
-    prepared = prepare(smoke(presets, impl, steps, seed, cell), progress=False)
-    prepared.loop.print_evals = False
-    return loop.train(prepared.task, prepared.loop).train
+def smoke_losses_of(
+    prepare: Callable[..., Prepared], presets: dict[str, Any]
+) -> Callable[..., list[float]]:
+    """A demo's ``smoke_losses(impl, steps=50, seed=0, cell=None)`` for compare's tasks check
+    (tasks/registry.py): the training losses of the first ``steps`` steps of its smoke model on
+    ``impl``; no files, no printing. From one seed, scratch and reference start from the same
+    weights (scratch draws what torch.nn draws) and read the same batches and coins, so the two
+    lists should agree to rounding."""
+
+    def smoke_losses(impl: str, steps: int = 50, seed: int = 0, cell: str | None = None):
+        prepared = prepare(smoke(presets, impl, steps, seed, cell), progress=False)
+        prepared.loop.print_evals = False
+        return loop.train(prepared.task, prepared.loop).train
+
+    return smoke_losses

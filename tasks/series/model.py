@@ -152,12 +152,9 @@ class SeriesTask:
 
 def loop_config(cfg: SeriesConfig, task: SeriesTask, progress: bool = True) -> loop.LoopConfig:
     """Epochs become optimizer steps for the shared loop."""
-    return loop.LoopConfig(
+    return loop.LoopConfig.of(
+        cfg,
         steps=task.steps,
-        clip_mode=cfg.clip_mode,
-        clip=cfg.clip,
-        eval_every=cfg.eval_every,
-        checkpoint_every=cfg.checkpoint_every,
         lr_schedule=task.learning_rate,
         items_per_step=cfg.batch_size,
         item_name="windows",

@@ -100,12 +100,8 @@ def prepare(cfg: TextConfig, saved: dict | None = None, progress: bool = True) -
     train_text, held_out_text = corpus.load(cfg.text, cfg.max_chars)
     vocab = Vocab(saved["vocab"]) if saved else Vocab.of(train_text)
     task = CharTask(cfg, vocab, train_text, held_out_text)
-    loop_cfg = loop.LoopConfig(
-        steps=cfg.steps,
-        clip_mode=cfg.clip_mode,
-        clip=cfg.clip,
-        eval_every=cfg.eval_every,
-        checkpoint_every=cfg.checkpoint_every,
+    loop_cfg = loop.LoopConfig.of(
+        cfg,
         items_per_step=cfg.batch_size * cfg.seq_len,
         item_name="chars",
         loss_label="cross-entropy (nats/char)",

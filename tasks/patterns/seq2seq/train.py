@@ -107,7 +107,4 @@ TRAINER = training.trainer(
     report,
 )
 
-
-def smoke_losses(impl: str, steps: int = 50, seed: int = 0, cell: str | None = None) -> list[float]:
-    """See tasks/patterns/training.py ``smoke_losses``."""
-    return training.smoke_losses(prepare, PRESETS, impl, steps, seed, cell)
+smoke_losses = training.smoke_losses_of(prepare, PRESETS)
