@@ -11,6 +11,13 @@ autograd's bookkeeping. Of `repeats` profiled calls the shortest is split, the o
 processes disturbed least (on a shared machine a median still carries their load). The
 profiler's own overhead, about a microsecond per op, is in the wall time and the op times, so
 both read high at small sizes.
+
+Beside each plain batch's rows, the GEMM bound of the size (compare/bound.py; the shortest of
+`repeats` calls, as for the split) and what the equations' elementwise kernels add to it: the
+bound plus scratch's elementwise own time, over the bound. That is the least scratch's time
+over the bound can be while each elementwise step of the equations is its own torch call,
+even with no Python, no dispatch and no copies; where it is above a target of
+compare/bench.py, only fusing kernels would meet that target.
 """
 
 import argparse
@@ -22,8 +29,9 @@ import torch
 from torch.nn.utils.rnn import pack_padded_sequence
 from torch.profiler import profile
 
-from compare.bench import PACKED_SIZES, SIZES, Size, forward_backward
-from compare.harness import Case, build_pair, make_inputs
+from compare.bench import BOUND_TARGETS, PACKED_SIZES, SIZES, Size, forward_backward
+from compare.bound import Bound, plan
+from compare.harness import TORCH_CELLS, Case, build_pair, make_inputs
 
 # torch.nn.LSTM's oneDNN kernels do the products and the gates in one call each way: products.
 FUSED = {"aten::mkldnn_rnn_layer", "aten::mkldnn_rnn_layer_backward"}
@@ -40,7 +48,8 @@ VIEWS = {
     "aten::narrow", "aten::slice", "aten::select", "aten::chunk", "aten::unsqueeze",
     "aten::squeeze", "aten::reshape", "aten::expand", "aten::permute", "aten::detach",
     "aten::alias", "aten::unbind", "aten::matmul", "aten::lift_fresh", "aten::resize_",
-    "aten::numpy_T", "aten::_reshape_alias", "aten::result_type",
+    "aten::numpy_T", "aten::_reshape_alias", "aten::result_type", "aten::resolve_conj",
+    "aten::resolve_neg",
 }  # fmt: skip
 KINDS = ("products", "elementwise", "copies", "Python/dispatch")
 
@@ -121,6 +130,20 @@ def layer_runs(cell: str, dims: Size, packed: bool = False) -> dict[str, object]
     }
 
 
+def bound_ms(cell: str, dims: Size, repeats: int = 5) -> float:
+    """The GEMM bound of a plain batch at one size: the shortest of `repeats` calls, in ms."""
+    declared = TORCH_CELLS[cell]
+    split_at = declared.fast.step_products  # the forward's product, in parts as the loop makes it
+    bound = Bound(plan(declared.num_gates, dims.H_in, dims.H, [dims.N] * dims.L, split_at))
+    bound()
+    shortest = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        bound()
+        shortest = min(shortest, 1e3 * (time.perf_counter() - start))
+    return shortest
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m compare.split", description=__doc__)
     parser.add_argument("--cells", default="lstm,gru,rnn_tanh")
@@ -142,6 +165,20 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"{cell} {size} {name} | {s.wall_ms:.1f} | {us} | {n}")
                 for op, ms, calls in s.top[: args.top]:
                     print(f"    {op}: {ms:.1f} ms own time, {calls} calls")
+                if name == "scratch manual" and not args.packed:
+                    print(floor_line(cell, size, named[size], s))
+
+
+def floor_line(cell: str, size: str, dims: Size, s: Split) -> str:
+    """The bound, and the bound plus scratch's elementwise kernels, against the bound target."""
+    bound = bound_ms(cell, dims)
+    elementwise = s.us_per_step["elementwise"] * dims.L / 1e3
+    target = BOUND_TARGETS.get(cell, {}).get(size)
+    against = "" if target is None else f" (target ≤ {target})"
+    return (
+        f"{cell} {size} GEMM bound | {bound:.1f} | + scratch's elementwise kernels: "
+        f"{bound + elementwise:.1f} ms = {(bound + elementwise) / bound:.2f} × bound{against}"
+    )
 
 
 if __name__ == "__main__":

@@ -86,8 +86,10 @@ def test_the_profile_split_counts_the_layers_calls_by_kind():
     (2 per step, 5 around the loop), and the four kinds add up to the wall time."""
     assert kind_of("aten::addmm_") == "products" and kind_of("aten::copy_") == "copies"
     assert kind_of("aten::sigmoid_") == "elementwise" and kind_of("aten::split") is None
+    assert kind_of("aten::resolve_conj") is None  # returns its input: dispatch, no kernel
     T = 6
     runs = layer_runs("lstm", bench.Size(T, 3, 2, 4))
     s = split(runs["scratch manual"], T, "scratch manual", repeats=1)
     assert s.calls_per_step["products"] == pytest.approx((2 * T + 5) / T)
     assert sum(s.us_per_step[k] for k in KINDS) * T / 1e3 >= s.wall_ms * (1 - 1e-9)
+
