@@ -162,8 +162,9 @@ def layer_backward(cell, fast, d_y, d_state_n, x, w: Weights, steps, tape, need_
             d_x.mul_(mask)  # ∂(x_t ⊙ m)/∂x_t = m
     x = x if mask is None else x * mask
     d_w["weight_ih"] = torch.cat([d.t() @ x for d in d_X_blocks])  # Σ_t d_x̂_tᵀ x_t
-    for kind in cell.x_proj_biases:
-        if w.of(kind) is not None:
-            d_w[kind] = torch.cat([d.sum(0) for d in d_X_blocks])  # Σ_t d_x̂_t
+    folded = [kind for kind in cell.x_proj_biases if w.of(kind) is not None]
+    if folded:  # each folded bias enters x̂ alike, so each has the one gradient Σ_t d_x̂_t
+        d_b = torch.cat([d.sum(0) for d in d_X_blocks])
+        d_w.update({kind: d_b if k == 0 else d_b.clone() for k, kind in enumerate(folded)})
     return d_x, d_state0, unorder(cell, d_w, order)
     # --8<-- [end:layer_backward]

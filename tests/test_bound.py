@@ -93,3 +93,17 @@ def test_the_profile_split_counts_the_layers_calls_by_kind():
     assert s.calls_per_step["products"] == pytest.approx((2 * T + 5) / T)
     assert sum(s.us_per_step[k] for k in KINDS) * T / 1e3 >= s.wall_ms * (1 - 1e-9)
 
+
+@pytest.mark.parametrize("name", ["LSTM", "RNN"])
+def test_the_folded_biases_gradient_is_one_sum(name):
+    """b_ih and b_hh both fold into x̂, so they have one gradient, Σ_t d_x̂_t: one reduction
+    over the steps, handed to each bias as a tensor of its own."""
+    torch.manual_seed(0)
+    layer = getattr(scratch, name)(3, 4)
+    out, _ = layer(torch.randn(5, 2, 3))
+    with profile() as prof:
+        torch.autograd.backward(out, torch.randn(out.shape))
+    assert sum(e.name == "aten::sum" for e in prof.events()) == 1
+    d_b_ih, d_b_hh = layer.bias_ih_l0.grad, layer.bias_hh_l0.grad
+    assert torch.equal(d_b_ih, d_b_hh)
+    assert d_b_ih.untyped_storage().data_ptr() != d_b_hh.untyped_storage().data_ptr()
