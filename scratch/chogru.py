@@ -21,6 +21,7 @@ from scratch.declaration import Cell, FastLoop, Product, StepBackward, Weights
 from scratch.fused_chogru import chogru_layer_backward, chogru_layer_forward
 
 
+# --8<-- [start:chogru_step]
 def chogru_step(x_proj: Tensor, state: tuple, w: Weights):
     """One step forward. Returns (h_t,) (N, H) and what the backward step needs."""
     (h_prev,) = state
@@ -33,6 +34,7 @@ def chogru_step(x_proj: Tensor, state: tuple, w: Weights):
     n = torch.tanh(torch.addmm(x_n, s, W_hn.t()))  # (C3) n_t = tanh(x̂_n + s_t W_hnᵀ)
     h = (1 - z) * n + z * h_prev  # (C4) h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1}
     return (h,), (r, z, n, s, h_prev)
+    # --8<-- [end:chogru_step]
 
 
 def chogru_step_backward(d_state: tuple, w: Weights, saved: tuple):

@@ -16,6 +16,7 @@ from torch import Tensor
 EPS = 1e-5  # torch.nn.LayerNorm's default
 
 
+# --8<-- [start:layer_norm]
 def layer_norm(z: Tensor, gain: Tensor, bias: Tensor):
     """LN over each row of z (N, D). Returns y (N, D) and (ẑ, ρ), what the backward needs."""
     mu = z.mean(1, keepdim=True)  # (N0) μ = mean of the row                          (N, 1)
@@ -23,6 +24,7 @@ def layer_norm(z: Tensor, gain: Tensor, bias: Tensor):
     rstd = torch.rsqrt(centred.pow(2).mean(1, keepdim=True) + EPS)  # (N0) ρ = 1/√(σ² + ε)
     z_hat = centred * rstd  # (N0) ẑ = (z − μ) ρ
     return torch.addcmul(bias, z_hat, gain), (z_hat, rstd)  # (N0) y = γ ⊙ ẑ + β
+    # --8<-- [end:layer_norm]
 
 
 def layer_norm_backward(d_y: Tensor, gain: Tensor, saved: tuple):

@@ -23,6 +23,7 @@ from scratch.fused_lstm import FUSED_ORDER
 from scratch.layer_norm import layer_norm, layer_norm_backward
 
 
+# --8<-- [start:lnlstm_step]
 def lnlstm_step(x_proj: Tensor, state: tuple, w: Weights):
     """One step forward. x_proj: x̂_t = x_t W_ihᵀ (N, 4H). Returns (h_t, c_t) and the tape."""
     h_prev, c_prev = state
@@ -43,6 +44,7 @@ def lnlstm_step(x_proj: Tensor, state: tuple, w: Weights):
     tanh_n = torch.tanh(n_c)
     h = o * tanh_n  # (N4) h_t = o_t ⊙ tanh(LN_c(c_t))
     return (h, c), (i, f, g, o, h_prev, c_prev, tanh_n, ln_ih, ln_hh, ln_c)
+    # --8<-- [end:lnlstm_step]
 
 
 def lnlstm_step_backward(d_state: tuple, w: Weights, saved: tuple):

@@ -22,6 +22,7 @@ from scratch.fused_lstm import FUSED_ORDER
 from scratch.fused_peephole import peephole_layer_backward, peephole_layer_forward
 
 
+# --8<-- [start:peephole_step]
 def peephole_step(x_proj: Tensor, state: tuple, w: Weights):
     """One step forward. Returns (h_t, c_t) and what the backward step needs."""
     h_prev, c_prev = state
@@ -36,6 +37,7 @@ def peephole_step(x_proj: Tensor, state: tuple, w: Weights):
     tanh_c = torch.tanh(c)
     h = o * tanh_c  # (P7) h_t = o_t ⊙ tanh(c_t)
     return (h, c), (i, f, g, o, h_prev, c_prev, c, tanh_c)
+    # --8<-- [end:peephole_step]
 
 
 def peephole_step_backward(d_state: tuple, w: Weights, saved: tuple):

@@ -20,11 +20,13 @@ from scratch.fused_lstm import FUSED_ORDER, lstm_layer_backward, lstm_layer_forw
 from scratch.lstm import lstm_step, lstm_step_backward
 
 
+# --8<-- [start:variational_step]
 def variational_step(x_proj: Tensor, state: tuple, w: Weights):
     """One step forward. w.masks["h"]: this step's rows of m_h (b_t, H)."""
     h_prev, c_prev = state
     h_dropped = h_prev * w.masks["h"]  # (V2) h̃_{t−1} = h_{t−1} ⊙ m_h
     return lstm_step(x_proj, (h_dropped, c_prev), w)  # (L1–L7) with h̃_{t−1} in a_t
+    # --8<-- [end:variational_step]
 
 
 def variational_step_backward(d_state: tuple, w: Weights, saved: tuple):
@@ -45,6 +47,7 @@ def variational_layer_backward(d_Y, d_state_n, w, steps, saved, record):
     return lstm_layer_backward(d_Y, d_state_n, w, steps, saved, record, h_mask=w.masks["h"])
 
 
+# --8<-- [start:variational_cell]
 VARIATIONAL_CELL = Cell(
     mode="VARIATIONAL",
     gates=("i", "f", "g", "o"),
@@ -56,3 +59,4 @@ VARIATIONAL_CELL = Cell(
     masks={"x": "sequence", "h": "sequence"},  # m_x (N, I) and m_h (N, H), one row a sequence
     input_mask="x",  # (V1): unroll.py multiplies x_t by m_x before the projection
 )
+# --8<-- [end:variational_cell]

@@ -21,6 +21,7 @@ from scratch.fused_zoneout import zoneout_layer_backward, zoneout_layer_forward
 from scratch.lstm import lstm_step, lstm_step_backward
 
 
+# --8<-- [start:zoneout_step]
 def zoneout_step(x_proj: Tensor, state: tuple, w: Weights):
     """One step forward. w.masks["h"], w.masks["c"]: this step's d^h_t, d^c_t (b_t, H)."""
     h_prev, c_prev = state
@@ -29,6 +30,7 @@ def zoneout_step(x_proj: Tensor, state: tuple, w: Weights):
     c = torch.lerp(c_new, c_prev, d_c_mask)  # (Z1) c_t = d^c ⊙ c_{t−1} + (1 − d^c) ⊙ c̃_t
     h = torch.lerp(m, h_prev, d_h_mask)  # (Z2) h_t = d^h ⊙ h_{t−1} + (1 − d^h) ⊙ m_t
     return (h, c), saved
+    # --8<-- [end:zoneout_step]
 
 
 def zoneout_step_backward(d_state: tuple, w: Weights, saved: tuple):

@@ -272,8 +272,11 @@ def test_each_equation_of_the_math_is_shown_with_the_code_that_computes_it(page)
     assert not unshown, f"{page.name}: equations not followed by the code computing them: {unshown}"
 
 
-@pytest.mark.parametrize("page", ["cells.md", "layers.md"])
-def test_the_equations_of_the_cell_pages_are_math_not_text(page):
+MATH_PAGES = ["cells.md", "layers.md", "variants.md", "minimal.md", "gradients.md"]
+
+
+@pytest.mark.parametrize("page", MATH_PAGES)
+def test_the_equations_of_the_math_pages_are_math_not_text(page):
     """No equation of these pages is left as an indented plain-text block: each is math."""
     text = re.sub(r"```.*?```", "", (ROOT / "docs" / page).read_text(encoding="utf-8"), flags=re.S)
     indented = re.findall(r"\n\n((?: {4}\S.*\n)+)", text)

@@ -6,6 +6,7 @@ import json
 import signal
 
 import pytest
+import torch
 
 from tasks import checkpoint
 from tasks.patterns import many_to_many, many_to_one, one_to_many, seq2seq
@@ -78,6 +79,30 @@ def test_a_decoder_of_a_cell_without_a_one_step_class_is_one_line(demo, cell, tm
 def test_a_demo_that_only_reads_with_a_layer_runs_a_variant_on_scratch(demo, tmp_path):
     assert train(demo, tmp_path / "run", "--cell", "zoneout") == 0
     assert (tmp_path / "run" / "results.md").is_file()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+@pytest.mark.parametrize("demo", DEMOS)
+def test_device_cuda_without_a_gpu_is_one_line(demo, tmp_path, capsys):
+    err = one_line_error(capsys, lambda: train(demo, tmp_path / "run", "--device", "cuda"))
+    assert "--device cuda: no CUDA device is available here; use --device cpu" in err
+    assert f"python -m tasks.patterns {demo} train" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="auto is the GPU there: see test_cuda.py")
+@pytest.mark.parametrize("demo", DEMOS)
+def test_device_cpu_trains_as_the_default_does_without_a_gpu(demo, tmp_path):
+    """--device cpu reaches the config (config.json) and trains the very run that the default,
+    auto, trains on a machine without a GPU: the same losses and evaluations, step for step."""
+    assert train(demo, tmp_path / "auto") == 0
+    assert train(demo, tmp_path / "cpu", "--device", "cpu") == 0
+    runs = {}
+    for name in ("auto", "cpu"):
+        saved = json.loads((tmp_path / name / "config.json").read_text())
+        assert saved["config"]["device"] == name
+        runs[name] = (tmp_path / name / "metrics.jsonl").read_text().splitlines()
+    assert runs["cpu"] == runs["auto"] and any('"split": "train"' in r for r in runs["cpu"])
 
 
 @pytest.mark.parametrize("demo", DEMOS)

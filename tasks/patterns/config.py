@@ -6,10 +6,10 @@ The field names are the project's shared ones (``hidden_size``, ``batch_size``, 
 their rules come from tasks/config.py's ``SHARED``.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from tasks.config import option
+from tasks.config import option, smoke_run
 from tasks.impl import cell_class
 
 FORCING_UNITS = ("step", "sequence")  # what one teacher-forcing coin decides (batches.coins)
@@ -48,6 +48,7 @@ class TrainingConfig:
     eval_every: int = 250  # steps between held-out evaluations
     checkpoint_every: int = 250  # steps between checkpoints
     seed: int = 0  # seeds the initial weights, the batch order and the teacher-forcing coins
+    device: str = "auto"  # where to train: auto (a GPU when there is one) | cpu | cuda; under torchrun each process on a machine takes its own GPU
     # fmt: on
 
 
@@ -69,6 +70,5 @@ class DecodingConfig(TrainingConfig):
 
 def smoke(presets: dict[str, Any], impl: str, steps: int, seed: int, cell: str | None) -> Any:
     """The smoke preset on ``impl`` for ``steps`` steps from ``seed`` (one evaluation, at the
-    end): what ``smoke_losses`` trains for compare's tasks check."""
-    cfg = replace(presets["smoke"], impl=impl, steps=steps, seed=seed, eval_every=steps)
-    return cfg if cell is None else replace(cfg, cell=cell)
+    end), on the CPU: what ``smoke_losses`` trains for compare's tasks check."""
+    return smoke_run(presets["smoke"], impl, steps, seed, cell)

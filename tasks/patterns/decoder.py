@@ -87,7 +87,7 @@ class Decoder(nn.Module):
         ``targets[:, t]`` where the coin ``teacher[:, t]`` is True and the decoder's own guess
         elsewhere (both (N, steps)); without ``teacher``, only its own guesses (greedy)."""
         state = self.initial_state(h_0)
-        y_prev = torch.full((len(h_0),), sos, dtype=torch.long)
+        y_prev = torch.full((len(h_0),), sos, dtype=torch.long, device=h_0.device)
         keys = self.attention.W_h(memory) if self.attention else None  # (N, S, A)
         logits, weights = [], []
         for t in range(steps):

@@ -46,7 +46,7 @@ def report(cfg: RestoreConfig, task, out: Path | None) -> str:
     w = task.held_out
     with torch.no_grad():
         task.model.eval()
-        case, mark = task.model(w.ids)
+        case, mark = (s.cpu() for s in task.model(w.ids.to(task.on)))
     predictions = {
         "rule (line starts and I; no marks)": rule(w),
         network_name(cfg): (case.argmax(2) == 1, mark.argmax(2)),

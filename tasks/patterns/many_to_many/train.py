@@ -18,10 +18,13 @@ from tasks.patterns.sequences import masked_cross_entropy
 def summed_losses(model: Tagger, windows: Windows) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """(case loss, mark loss, case scores, mark scores) of ``windows``: the cross-entropy of
     the case summed over the scored letters, that of the mark over the scored word ends. The
-    loss is the mean of each, added: case / letters + mark / word ends."""
-    case, mark = model(windows.ids)  # (N, T, 2), (N, T, 7)
-    case_loss = masked_cross_entropy(case, windows.upper.long(), windows.case_mask, "sum")
-    mark_loss = masked_cross_entropy(mark, windows.mark, windows.mark_mask, "sum")
+    loss is the mean of each, added: case / letters + mark / word ends. The windows are read on
+    the CPU and sent to the model's device; all four come back on it."""
+    on = parallel.device_of(model)
+    case, mark = model(windows.ids.to(on))  # (N, T, 2), (N, T, 7)
+    upper, case_mask = windows.upper.long().to(on), windows.case_mask.to(on)
+    case_loss = masked_cross_entropy(case, upper, case_mask, "sum")
+    mark_loss = masked_cross_entropy(mark, windows.mark.to(on), windows.mark_mask.to(on), "sum")
     return case_loss, mark_loss, case, mark
 
 
@@ -37,7 +40,8 @@ class RestoreTask(training.Stateless):
         self.batches = Batches(len(self.train_set), cfg.batch_size, cfg.seed)
         self.shard = parallel.shard()  # each process takes its rows of every batch; no state
         torch.manual_seed(cfg.seed)
-        self.model = Tagger(cfg)
+        self.on = parallel.device(cfg.device)
+        self.model = Tagger(cfg).to(self.on)  # drawn on the CPU, whatever the device
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
 
     def loss(self, step: int) -> Tensor:
@@ -54,7 +58,7 @@ class RestoreTask(training.Stateless):
         w = self.held_out
         case_loss, mark_loss, case, mark = summed_losses(self.model, w)
         loss = case_loss / w.case_mask.sum() + mark_loss / w.mark_mask.sum()
-        f1 = scores(self.held_out, case.argmax(2) == 1, mark.argmax(2))
+        f1 = scores(self.held_out, (case.argmax(2) == 1).cpu(), mark.argmax(2).cpu())
         marks = [f1[m] for m in MARKS[1:]]
         return {
             "loss": loss.item(),

@@ -32,11 +32,14 @@ class PlayKindTask(training.Stateless):
         self.train_set, self.held_out = train, held_out
         self.ids, self.lengths = train.encode(vocab)  # (N, L), (N,)
         self.held_ids, self.held_lengths = held_out.encode(vocab)
-        self.weight = class_weights(train.labels, len(self.classes))
+        self.weight = class_weights(train.labels, len(self.classes))  # (K,), on the CPU
         self.batches = Batches(len(train), cfg.batch_size, cfg.seed)
         self.shard = parallel.shard()  # each process takes its rows of every batch; no state
         torch.manual_seed(cfg.seed)
-        self.model = SpeechClassifier(cfg, len(vocab), len(self.classes))
+        self.on = parallel.device(cfg.device)
+        model = SpeechClassifier(cfg, len(vocab), len(self.classes))
+        self.model = model.to(self.on)  # drawn on the CPU, whatever the device
+        self.loss_weight = self.weight.to(self.on)  # the loss's class weights, beside the model
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
 
     def loss(self, step: int) -> Tensor:
@@ -45,17 +48,19 @@ class PlayKindTask(training.Stateless):
         idx = self.batches(step)
         own = idx[self.shard.rows(len(idx))]
         lengths, labels = self.lengths[own], self.train_set.labels
-        logits = self.model(self.ids[own, : lengths.max()], lengths)
-        total = F.cross_entropy(logits, labels[own], weight=self.weight, reduction="sum")
+        logits = self.model(self.ids[own, : lengths.max()].to(self.on), lengths)  # lengths: CPU
+        total = F.cross_entropy(
+            logits, labels[own].to(self.on), weight=self.loss_weight, reduction="sum"
+        )
         return training.share_of_mean(total, self.weight[labels[idx]].sum(), self.shard)
 
     def predict_held_out(self) -> Tensor:
-        """Class scores of every held-out speech (N, K), in batches."""
+        """Class scores of every held-out speech (N, K), in batches, on the CPU."""
         scores = []
         for start in range(0, len(self.held_out), EVAL_BATCH):
             lengths = self.held_lengths[start : start + EVAL_BATCH]
             ids = self.held_ids[start : start + EVAL_BATCH, : lengths.max()]
-            scores.append(self.model(ids, lengths))
+            scores.append(self.model(ids.to(self.on), lengths).cpu())
         return torch.cat(scores)
 
     def evaluate(self) -> dict[str, float]:

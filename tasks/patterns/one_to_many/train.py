@@ -38,7 +38,8 @@ class CaptionTask(training.Stateless):
         self.data = {name: tensors(rng, drawn) for name, drawn in self.scenes.items()}
         self.shard = parallel.shard()  # each process takes its rows of every batch; no state
         torch.manual_seed(cfg.seed)
-        self.model = Captioner(cfg)
+        self.on = parallel.device(cfg.device)
+        self.model = Captioner(cfg).to(self.on)  # drawn on the CPU, whatever the device
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
 
     def loss(self, step: int) -> Tensor:
@@ -53,19 +54,20 @@ class CaptionTask(training.Stateless):
         )
         real = targets != scenes.PAD  # (N, T)
         own = self.shard.rows(len(targets))
-        logits = self.model(images[own], targets[own], teacher[own])  # (N/P, T, V)
-        total = masked_cross_entropy(logits, targets[own], real[own], reduction="sum")
+        images, targets, teacher = (t[own].to(self.on) for t in (images, targets, teacher))
+        logits = self.model(images, targets, teacher)  # (N/P, T, V)
+        total = masked_cross_entropy(logits, targets, targets != scenes.PAD, reduction="sum")
         return training.share_of_mean(total, real.sum(), self.shard)
 
     def caption(self, split: str) -> Tensor:
-        """Greedy captions of a scored split: word ids (N, MAX_WORDS + 1)."""
-        return self.model(self.data[split][0]).argmax(dim=2)
+        """Greedy captions of a scored split: word ids (N, MAX_WORDS + 1), on the CPU."""
+        return self.model(self.data[split][0].to(self.on)).argmax(dim=2).cpu()
 
     def evaluate(self) -> dict[str, float]:
         """Loss (greedy) and scores on the held-out scenes; scores on new scenes of the
         training kinds."""
         images, targets = self.data["held_out"]
-        logits = self.model(images)
+        logits = self.model(images.to(self.on)).cpu()
         metrics = {"loss": masked_cross_entropy(logits, targets, targets != scenes.PAD).item()}
         for split in SPLITS:
             outputs = logits.argmax(dim=2) if split == "held_out" else self.caption(split)

@@ -41,7 +41,9 @@ class DateTranslator(nn.Module):
         out, h_n = self.encoder(pack(self.embed(ids), lengths))
         memory, _ = pad_packed_sequence(out, batch_first=True, total_length=ids.shape[1])
         s_0 = self.bridge(final_state(h_n, bidirectional=True)).tanh()
-        return memory, length_mask(lengths, ids.shape[1]), s_0
+        # lengths stay on the CPU, where pack wants them; the mask goes where the memory is
+        mask = length_mask(lengths, ids.shape[1]).to(memory.device)  # (N, S)
+        return memory, mask, s_0
 
     def forward(
         self,

@@ -48,7 +48,8 @@ class DatesTask(training.Stateless):
         self.batches = Batches(cfg.train_pairs, cfg.batch_size, cfg.seed)
         self.shard = parallel.shard()  # each process takes its rows of every batch; no state
         torch.manual_seed(cfg.seed)
-        self.model = DateTranslator(cfg)
+        self.on = parallel.device(cfg.device)
+        self.model = DateTranslator(cfg).to(self.on)  # drawn on the CPU, whatever the device
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
 
     def loss(self, step: int) -> Tensor:
@@ -59,23 +60,25 @@ class DatesTask(training.Stateless):
         teacher = coins(self.cfg.seed, step, shape, self.cfg.teacher_forcing, self.cfg.forcing_unit)
         own = self.shard.rows(len(idx))
         ids, lengths, targets = self.data["train"].rows(idx[own])
-        logits, _ = self.model(ids, lengths, targets, teacher[own])  # (N/P, 11, V)
+        ids, targets, teacher = ids.to(self.on), targets.to(self.on), teacher[own].to(self.on)
+        logits, _ = self.model(ids, lengths, targets, teacher)  # (N/P, 11, V); lengths: CPU
         real = targets != dates.PAD
         total = masked_cross_entropy(logits, targets, real, reduction="sum")
         return training.share_of_mean(total, shape[0] * shape[1], self.shard)
 
     def translate(self, split: str) -> tuple[Tensor, Tensor | None]:
-        """Greedy decoding of a held-out split: (output ids (N, 11), attention (N, 11, S))."""
+        """Greedy decoding of a held-out split: (output ids (N, 11), attention (N, 11, S)),
+        on the CPU."""
         data = self.data[split]
-        logits, alpha = self.model(data.ids, data.lengths)
-        return logits.argmax(dim=2), alpha
+        logits, alpha = self.model(data.ids.to(self.on), data.lengths)
+        return logits.argmax(dim=2).cpu(), None if alpha is None else alpha.cpu()
 
     def evaluate(self) -> dict[str, float]:
         """Loss (greedy, no teacher) and whole-date exact match on both held-out splits."""
         metrics = {}
         for split in HELD_OUT:
             data = self.data[split]
-            logits, _ = self.model(data.ids, data.lengths)
+            logits = self.model(data.ids.to(self.on), data.lengths)[0].cpu()
             if split == "in_range":
                 metrics["loss"] = masked_cross_entropy(
                     logits, data.targets, data.targets != dates.PAD
