@@ -1,8 +1,9 @@
 """The docs as a site, in a real browser. mkdocs builds docs/ with --strict (a broken link, a
 missing snippet or an unlisted page fails it); headless Chromium opens every built page, which
 must load without a console error or a failed load, ask for nothing outside the site, and show
-its math typeset by KaTeX, equation labels included, with no raw \\( or $$ left in its text. The
-cell pages are saved as screenshots under runs/site/ for a person to look at.
+its math typeset by KaTeX, equation labels included, with no raw \\( or $$ left in its text and
+no subscript misread as emphasis. The cell pages are saved as screenshots under runs/site/ for
+a person to look at.
 
 Without mkdocs or Chromium on the machine the tests skip and say which is missing; under CI
 (CI=true) they fail instead, since CI's machine must have both (.ci/run installs them)."""
@@ -88,11 +89,14 @@ PAGE_STATE = r"""(() => {
   }
   const images = [...article.querySelectorAll("img")].map(image => ({
     src: image.getAttribute("src"), alt: image.alt, loaded: image.naturalWidth > 0 }));
+  // markdown that read "x̂_t + h_{t−1}" as emphasis gives an <em> with "{t−1}" as attributes
+  const misread = [...article.querySelectorAll("em")].filter(element => element.attributes.length)
+    .map(element => element.outerHTML.slice(0, 80));
   return {
     math: math.length,
     typeset: math.filter(element => element.querySelector(".katex-html")).length,
     math_text: math.map(element => element.innerText).join(" "),
-    raw, images };
+    raw, images, misread };
 })()"""
 
 
@@ -109,6 +113,7 @@ def test_page_loads_cleanly_with_its_math_typeset(browser, page):
         assert state["math"] > 0, f"{page.name} has math in its source but none on the page"
     assert state["typeset"] == state["math"], f"{page.name}: KaTeX typeset {state}"
     assert not state["raw"], f"{page.name} shows raw TeX: {state['raw']}"
+    assert not state["misread"], f"{page.name}: text read as emphasis: {state['misread']}"
     for label in re.findall(r"\\tag\{([^}]+)\}", source):
         assert f"({label})" in state["math_text"], f"{page.name}: label ({label}) not shown"
     for image in state["images"]:
