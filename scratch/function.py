@@ -107,7 +107,8 @@ class ManualBPTT(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, d_y, *d_rest):
-        x, *tensors, y = ctx.saved_tensors[: 2 + ctx.tape.n_tensors]
+        saved = ctx.saved_tensors  # read once: torch.utils.checkpoint allows one unpacking
+        x, *tensors, y = saved[: 2 + ctx.tape.n_tensors]
         state0 = tensors[: len(ctx.tape.layer.cell.states)]
         d_state_n = [
             torch.zeros_like(s) if d is None else d
@@ -115,7 +116,7 @@ class ManualBPTT(torch.autograd.Function):
         ]
         d_y = torch.zeros_like(y) if d_y is None else d_y
         tape = replace(ctx.tape, need_d_x=ctx.needs_input_grad[1])
-        grads = BPTTGradients.apply(tape, d_y, *d_state_n, *ctx.saved_tensors)
+        grads = BPTTGradients.apply(tape, d_y, *d_state_n, *saved)
         return (None, *grads)
 
     @staticmethod

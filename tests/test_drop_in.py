@@ -178,3 +178,20 @@ def test_output_may_be_changed_in_place_before_backward(name, bptt):
         (out**2).sum().backward()
         for a, b in zip(gradients(in_place=True), theirs.parameters(), strict=True):
             torch.testing.assert_close(a, b.grad)
+
+
+@pytest.mark.parametrize("name", ["GRU", "LSTMCell"])
+def test_activation_checkpointing_gives_torch_nn_gradients(name):
+    """torch.utils.checkpoint (non-reentrant, its recommended form) lets a backward unpack each
+    saved tensor once; our BPTT must read them once too."""
+    checkpoint = torch.utils.checkpoint.checkpoint
+    torch.manual_seed(0)
+    theirs = getattr(nn, name)(3, 4)
+    ours = getattr(scratch, name)(3, 4)
+    ours.load_state_dict(theirs.state_dict())
+    x = torch.randn(5, 2, 3) if name == "GRU" else torch.randn(2, 3)
+    for model in (ours, theirs):
+        out = checkpoint(lambda x, model=model: model(x)[0], x, use_reentrant=False)
+        (out**2).sum().backward()
+    for a, b in zip(ours.parameters(), theirs.parameters(), strict=True):
+        torch.testing.assert_close(a.grad, b.grad)
