@@ -229,6 +229,10 @@ def run_layer(
     """One layer, one direction. bptt: "manual" (the fast loop where the cell has one),
     "readable" (the loop over the cell's step pair), both with our BPTT; or "autograd".
     fast=False: the readable loop even under "manual" (the cells: one step)."""
+    if torch.jit.is_tracing():
+        # torch.jit.trace records tensor operations, not a Python autograd Function: a traced
+        # layer is the readable loop, which autograd differentiates, as under "autograd".
+        bptt = "autograd"
     tensors = flatten(cell, state0, w)
     needs_grad = torch.is_grad_enabled() and any(
         t is not None and t.requires_grad for t in (x, *tensors)

@@ -121,6 +121,12 @@ class RNNBase(nn.Module):
         """Parameters grouped per layer and direction, as torch.nn.RNNBase.all_weights."""
         return [[getattr(self, name) for name in names] for names in self._all_weights]
 
+    @property
+    def _our_bptt(self) -> bool:
+        """Whether forward runs our BPTT: bptt is not "autograd", and no torch.jit.trace is
+        recording (a traced layer is differentiated by autograd, function.run_layer)."""
+        return self.bptt != "autograd" and not torch.jit.is_tracing()
+
     def _layer_weights(self, cell: Cell, layer: int, direction: int, masks: dict) -> Weights:
         """One layer and direction's parameters as the cell reads them; absent ones None."""
         suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
@@ -221,7 +227,7 @@ class RNNBase(nn.Module):
                 outputs.append(y)
                 finals.append(state_n)
             x = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=1)
-        if len(outputs) == 1 and x.requires_grad and self.bptt != "autograd":
+        if len(outputs) == 1 and x.requires_grad and self._our_bptt:
             # Our BPTT saved this tensor; the program gets its own, which it may change in
             # place before backward, as torch.nn's RNN and GRU allow.
             x = x.clone()
