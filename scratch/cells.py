@@ -13,7 +13,7 @@ from torch import Tensor, nn
 
 from scratch import checks, registry
 from scratch.declaration import Weights
-from scratch.function import run_layer
+from scratch.function import autocast_dtype, run_layer
 
 
 class RNNCellBase(nn.Module):
@@ -81,7 +81,7 @@ class RNNCellBase(nn.Module):
             hx = hx if is_batched else tuple(h.unsqueeze(0) for h in hx)
         checks.check_cell_input(name, x, hx, self.input_size, self.hidden_size)
         for h in (self.weight_ih, *hx):
-            if h.dtype != x.dtype:
+            if h.dtype != x.dtype and autocast_dtype(x) is None:  # autocast casts what differs
                 raise RuntimeError(
                     f"{name}: expected input, hx and weights of one dtype, got input {x.dtype}, "
                     f"{'hx' if h is not self.weight_ih else 'weights'} {h.dtype}"

@@ -219,8 +219,20 @@ def _kinds(cell: Cell) -> tuple[str, ...]:
     return STANDARD_KINDS + tuple(p.kind for p in cell.extra)
 
 
+def _autocast_eligible(t) -> bool:
+    return isinstance(t, Tensor) and t.is_floating_point() and t.dtype != torch.float64
+
+
 def _differentiable(t) -> bool:
     return isinstance(t, Tensor) and t.requires_grad
+
+
+def autocast_dtype(x: Tensor) -> torch.dtype | None:
+    """The dtype autocast gives torch.nn's recurrent ops on x's device; None when it is off."""
+    device = x.device.type
+    if torch.amp.is_autocast_available(device) and torch.is_autocast_enabled(device):
+        return torch.get_autocast_dtype(device)
+    return None
 
 
 def run_layer(
@@ -228,7 +240,17 @@ def run_layer(
 ):
     """One layer, one direction. bptt: "manual" (the fast loop where the cell has one),
     "readable" (the loop over the cell's step pair), both with our BPTT; or "autograd".
-    fast=False: the readable loop even under "manual" (the cells: one step)."""
+    fast=False: the readable loop even under "manual" (the cells: one step).
+
+    Under autocast the layer is one lower-precision op, as torch.nn's recurrent ops are:
+    every floating tensor but float64 cast to the autocast dtype, the loop run without autocast."""
+    dtype = autocast_dtype(x)
+    if dtype is not None:
+        cast = [t.to(dtype) if _autocast_eligible(t) else t for t in flatten(cell, state0, w)]
+        state0, w = unflatten(cell, tuple(cast))
+        x = x.to(dtype) if _autocast_eligible(x) else x
+        with torch.autocast(x.device.type, enabled=False):
+            return run_layer(cell, x, state0, w, batch_sizes, reverse, bptt, record_key, fast)
     if torch.jit.is_tracing():
         # torch.jit.trace records tensor operations, not a Python autograd Function: a traced
         # layer is the readable loop, which autograd differentiates, as under "autograd".
