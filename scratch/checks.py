@@ -40,6 +40,7 @@ def _check_type(name: str, value, kind: type) -> None:
 
 def check_layer_args(input_size, hidden_size, num_layers, bias, batch_first, dropout, proj_size):
     """The constructor checks of torch.nn.RNN/LSTM/GRU."""
+    float(dropout)  # torch.nn converts dropout first: what float() refuses is its TypeError
     if (
         not isinstance(dropout, numbers.Number)
         or isinstance(dropout, bool)

@@ -60,6 +60,7 @@ BAD_INPUTS = [
     ("dropout above 1", lambda m: m.LSTM(3, 4, dropout=1.5), "1.5"),
     ("dropout negative", lambda m: m.GRU(3, 4, dropout=-0.1), "-0.1"),
     ("dropout bool", lambda m: m.RNN(3, 4, dropout=True), "True"),
+    ("dropout None", lambda m: m.LSTM(3, 4, dropout=None), "NoneType"),
     ("bias not bool", lambda m: m.LSTM(3, 4, bias=1), "int"),
     ("batch_first not bool", lambda m: m.GRU(3, 4, batch_first="yes"), "str"),
     ("proj_size == hidden", lambda m: m.LSTM(3, 4, proj_size=4), "proj_size=4"),
