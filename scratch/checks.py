@@ -112,6 +112,18 @@ def check_input(input: Tensor, input_size: int, packed: bool) -> None:
         raise RuntimeError("Expected sequence length to be larger than 0 in RNN, got 0")
 
 
+def check_batch_sizes(batch_sizes: list[int]) -> None:
+    """A PackedSequence's batch_sizes: at least one step, none larger than the one before."""
+    if not batch_sizes:
+        raise IndexError("PackedSequence has no time steps: batch_sizes is empty")
+    for t in range(1, len(batch_sizes)):
+        if batch_sizes[t] > batch_sizes[t - 1]:
+            raise RuntimeError(
+                f"PackedSequence batch_sizes must not increase, got {batch_sizes[t - 1]} then "
+                f"{batch_sizes[t]} at step {t}"
+            )
+
+
 def check_hidden(hx, expected: tuple, label: str) -> None:
     if not isinstance(hx, Tensor):
         raise TypeError(f"{label} must be a Tensor, got {type(hx).__name__}")

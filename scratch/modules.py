@@ -165,6 +165,7 @@ class RNNBase(nn.Module):
         if packed:
             x, batch_sizes, sorted_indices, unsorted_indices = input
             batch_sizes = batch_sizes.tolist()
+            checks.check_batch_sizes(batch_sizes)
             is_batched = True
         else:
             if input.dim() not in (2, 3):
