@@ -225,3 +225,22 @@ def test_autocast_runs_in_its_dtype_like_torch_nn(name, x_dtype, bptt):
         # bfloat16 keeps 8 bits: allow a few units in its last place at the tensor's scale
         assert (a.float() - b.float()).abs().max() <= 2e-2 * max(1.0, b.abs().max().item())
     assert all(g.dtype == torch.float32 for g in grads)
+
+
+@pytest.mark.parametrize("name", ["RNNCell", "LSTMCell", "GRUCell"])
+def test_a_cell_reads_each_parameter_once_per_call_like_torch(name):
+    """spectral_norm's power iteration steps on every read of its weight in training mode: a
+    cell that read weight_ih twice would drift from torch.nn's singular vector, step by step."""
+    spectral_norm = nn.utils.parametrizations.spectral_norm
+    torch.manual_seed(0)
+    theirs = getattr(nn, name)(3, 4)
+    ours = getattr(scratch, name)(3, 4)
+    ours.load_state_dict(theirs.state_dict())
+    x = torch.randn(2, 3)
+    for model in (ours, theirs):
+        torch.manual_seed(1)
+        spectral_norm(model, name="weight_ih")
+        for _ in range(3):
+            model(x)
+    u_ours = ours.parametrizations.weight_ih[0]._u
+    torch.testing.assert_close(u_ours, theirs.parametrizations.weight_ih[0]._u)
