@@ -13,7 +13,7 @@ from torch import Tensor, nn
 
 from scratch import checks, registry
 from scratch.declaration import Weights
-from scratch.function import run_layer
+from scratch.function import autocast_dtype, run_layer
 
 
 class RNNCellBase(nn.Module):
@@ -80,13 +80,15 @@ class RNNCellBase(nn.Module):
             checks.check_cell_states(name, hx, n_states)
             hx = hx if is_batched else tuple(h.unsqueeze(0) for h in hx)
         checks.check_cell_input(name, x, hx, self.input_size, self.hidden_size)
-        for h in (self.weight_ih, *hx):
-            if h.dtype != x.dtype:
+        # each parameter read once, as torch.nn's cells do: a stateful parametrization (such
+        # as spectral_norm's power iteration) steps once per call
+        w = Weights(self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        for h in (w.W_ih, *hx):
+            if h.dtype != x.dtype and autocast_dtype(x) is None:  # autocast casts what differs
                 raise RuntimeError(
                     f"{name}: expected input, hx and weights of one dtype, got input {x.dtype}, "
-                    f"{'hx' if h is not self.weight_ih else 'weights'} {h.dtype}"
+                    f"{'hx' if h is not w.W_ih else 'weights'} {h.dtype}"
                 )
-        w = Weights(self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         _, state = run_layer(cell, x, hx, w, [x.size(0)], reverse=False, bptt=self.bptt, fast=False)
         return state if is_batched else tuple(s.squeeze(0) for s in state)
 

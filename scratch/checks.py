@@ -40,6 +40,7 @@ def _check_type(name: str, value, kind: type) -> None:
 
 def check_layer_args(input_size, hidden_size, num_layers, bias, batch_first, dropout, proj_size):
     """The constructor checks of torch.nn.RNN/LSTM/GRU."""
+    float(dropout)  # torch.nn converts dropout first: what float() refuses is its TypeError
     if (
         not isinstance(dropout, numbers.Number)
         or isinstance(dropout, bool)
@@ -109,6 +110,18 @@ def check_input(input: Tensor, input_size: int, packed: bool) -> None:
         )
     if not packed and input.size(0) == 0:
         raise RuntimeError("Expected sequence length to be larger than 0 in RNN, got 0")
+
+
+def check_batch_sizes(batch_sizes: list[int]) -> None:
+    """A PackedSequence's batch_sizes: at least one step, none larger than the one before."""
+    if not batch_sizes:
+        raise IndexError("PackedSequence has no time steps: batch_sizes is empty")
+    for t in range(1, len(batch_sizes)):
+        if batch_sizes[t] > batch_sizes[t - 1]:
+            raise RuntimeError(
+                f"PackedSequence batch_sizes must not increase, got {batch_sizes[t - 1]} then "
+                f"{batch_sizes[t]} at step {t}"
+            )
 
 
 def check_hidden(hx, expected: tuple, label: str) -> None:

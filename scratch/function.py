@@ -5,7 +5,7 @@
 forward is our backward pass. Splitting them this way keeps the first-order gradients
 hand-written even when autograd asks for a graph of them (``create_graph=True``, which
 ``torch.func.grad`` and ``vjp`` always do): only the second-order gradients, which our BPTT
-does not derive, come from autograd, over the readable loop recomputed from the inputs.
+does not derive, come from torch.func, over the readable loop recomputed from the inputs.
 
 Both are written in the ``setup_context`` form that torch.func requires. What the forward loop
 saved for BPTT (the tape) leaves ``forward`` as extra outputs, marked non-differentiable, so that
@@ -107,7 +107,8 @@ class ManualBPTT(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, d_y, *d_rest):
-        x, *tensors, y = ctx.saved_tensors[: 2 + ctx.tape.n_tensors]
+        saved = ctx.saved_tensors  # read once: torch.utils.checkpoint allows one unpacking
+        x, *tensors, y = saved[: 2 + ctx.tape.n_tensors]
         state0 = tensors[: len(ctx.tape.layer.cell.states)]
         d_state_n = [
             torch.zeros_like(s) if d is None else d
@@ -115,7 +116,7 @@ class ManualBPTT(torch.autograd.Function):
         ]
         d_y = torch.zeros_like(y) if d_y is None else d_y
         tape = replace(ctx.tape, need_d_x=ctx.needs_input_grad[1])
-        grads = BPTTGradients.apply(tape, d_y, *d_state_n, *ctx.saved_tensors)
+        grads = BPTTGradients.apply(tape, d_y, *d_state_n, *saved)
         return (None, *grads)
 
     @staticmethod
@@ -129,7 +130,7 @@ class ManualBPTT(torch.autograd.Function):
 
 class BPTTGradients(torch.autograd.Function):
     """Forward: the hand-written BPTT, giving dL/dx, dL/d(state_0) and dL/d(every weight).
-    Backward (second-order gradients only): autograd over the readable loop, recomputed."""
+    Backward (second-order gradients only): torch.func over the readable loop, recomputed."""
 
     @staticmethod
     def forward(tape: "Tape", d_y, *rest):
@@ -159,40 +160,40 @@ class BPTTGradients(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, *d_grads):
+        """The VJP of our gradients: differentiate the readable loop's VJP with torch.func, which
+        differentiates with respect to the tensors it is given and nothing behind them. (A
+        dL/dy that itself depends on y, as under a loss nonlinear in the output, leads back to
+        this layer: autograd.grad would walk on into the outer graph, count that path twice and
+        free it; the outer graph carries it once, from the d_d_outs returned here.)"""
         layer, n = ctx.tape.layer, len(ctx.tape.layer.cell.states)
-        d_outs, (x, *tensors) = ctx.saved_tensors[: 1 + n], ctx.saved_tensors[1 + n :]
-        inputs = (x, *tensors)
+        saved = ctx.saved_tensors
+        d_outs, inputs = saved[: 1 + n], saved[1 + n :]
         n_params = 1 + n + 5 + len(layer.cell.extra)  # x, states, weights: not the masks
         wanted = [j for j in range(n_params) if _differentiable(inputs[j])]
-        higher = torch.is_grad_enabled()
-        with torch.enable_grad():
-            state0, w = unflatten(layer.cell, tensors)
-            y, state_n, _ = layer_forward(layer.cell, x, state0, w, layer.steps, fast=False)
-            firsts = torch.autograd.grad(
-                (y, *state_n),
-                [inputs[j] for j in wanted],
-                d_outs,
-                create_graph=True,
-                allow_unused=True,
-            )
-            pairs = [
-                (g, d_grads[j])
-                for g, j in zip(firsts, wanted, strict=True)
-                if g is not None and g.requires_grad and d_grads[j] is not None
-            ]
-            targets = [t for t in (*d_outs, *(inputs[j] for j in wanted)) if _differentiable(t)]
-            seconds = [None] * len(targets)
-            if pairs and targets:
-                seconds = torch.autograd.grad(
-                    [g for g, _ in pairs],
-                    targets,
-                    [d for _, d in pairs],
-                    allow_unused=True,
-                    create_graph=higher,
-                )
-        found = {id(t): g for t, g in zip(targets, seconds, strict=True)}
-        d_d_outs = [found.get(id(t)) if _differentiable(t) else None for t in d_outs]
-        d_inputs = [found.get(id(t)) if j in wanted else None for j, t in enumerate(inputs)]
+
+        def forward(*primals):
+            """(y, *state_n) of the readable loop, the wanted inputs replaced by primals."""
+            tensors = list(inputs)
+            for j, p in zip(wanted, primals, strict=True):
+                tensors[j] = p
+            state0, w = unflatten(layer.cell, tuple(tensors[1:]))
+            y, state_n, _ = layer_forward(layer.cell, tensors[0], state0, w, layer.steps, False)
+            return (y, *state_n)
+
+        def first_order(d_outs, primals):
+            return torch.func.vjp(forward, *primals)[1](d_outs)
+
+        primals = tuple(inputs[j] for j in wanted)
+        cotangents = tuple(
+            torch.zeros_like(inputs[j]) if d_grads[j] is None else d_grads[j] for j in wanted
+        )
+        d_d_outs, d_primals = torch.func.vjp(first_order, tuple(d_outs), primals)[1](cotangents)
+        d_inputs = [None] * len(inputs)
+        for j, d in zip(wanted, d_primals, strict=True):
+            d_inputs[j] = d
+        d_d_outs = [
+            d if _differentiable(t) else None for t, d in zip(d_outs, d_d_outs, strict=True)
+        ]
         no_gradient = [None] * (1 + ctx.tape.n_leaves)  # the output y and the tape
         return (None, *d_d_outs, *d_inputs, *no_gradient)
 
@@ -218,8 +219,20 @@ def _kinds(cell: Cell) -> tuple[str, ...]:
     return STANDARD_KINDS + tuple(p.kind for p in cell.extra)
 
 
+def _autocast_eligible(t) -> bool:
+    return isinstance(t, Tensor) and t.is_floating_point() and t.dtype != torch.float64
+
+
 def _differentiable(t) -> bool:
     return isinstance(t, Tensor) and t.requires_grad
+
+
+def autocast_dtype(x: Tensor) -> torch.dtype | None:
+    """The dtype autocast gives torch.nn's recurrent ops on x's device; None when it is off."""
+    device = x.device.type
+    if torch.amp.is_autocast_available(device) and torch.is_autocast_enabled(device):
+        return torch.get_autocast_dtype(device)
+    return None
 
 
 def run_layer(
@@ -227,7 +240,21 @@ def run_layer(
 ):
     """One layer, one direction. bptt: "manual" (the fast loop where the cell has one),
     "readable" (the loop over the cell's step pair), both with our BPTT; or "autograd".
-    fast=False: the readable loop even under "manual" (the cells: one step)."""
+    fast=False: the readable loop even under "manual" (the cells: one step).
+
+    Under autocast the layer is one lower-precision op, as torch.nn's recurrent ops are:
+    every floating tensor but float64 cast to the autocast dtype, the loop run without autocast."""
+    dtype = autocast_dtype(x)
+    if dtype is not None:
+        cast = [t.to(dtype) if _autocast_eligible(t) else t for t in flatten(cell, state0, w)]
+        state0, w = unflatten(cell, tuple(cast))
+        x = x.to(dtype) if _autocast_eligible(x) else x
+        with torch.autocast(x.device.type, enabled=False):
+            return run_layer(cell, x, state0, w, batch_sizes, reverse, bptt, record_key, fast)
+    if torch.jit.is_tracing():
+        # torch.jit.trace records tensor operations, not a Python autograd Function: a traced
+        # layer is the readable loop, which autograd differentiates, as under "autograd".
+        bptt = "autograd"
     tensors = flatten(cell, state0, w)
     needs_grad = torch.is_grad_enabled() and any(
         t is not None and t.requires_grad for t in (x, *tensors)

@@ -15,7 +15,7 @@ from torch.nn.utils.rnn import PackedSequence
 
 from scratch import checks, registry
 from scratch.declaration import Cell, Weights
-from scratch.function import run_layer
+from scratch.function import autocast_dtype, run_layer
 from scratch.record import RecordKey
 
 
@@ -121,6 +121,12 @@ class RNNBase(nn.Module):
         """Parameters grouped per layer and direction, as torch.nn.RNNBase.all_weights."""
         return [[getattr(self, name) for name in names] for names in self._all_weights]
 
+    @property
+    def _our_bptt(self) -> bool:
+        """Whether forward runs our BPTT: bptt is not "autograd", and no torch.jit.trace is
+        recording (a traced layer is differentiated by autograd, function.run_layer)."""
+        return self.bptt != "autograd" and not torch.jit.is_tracing()
+
     def _layer_weights(self, cell: Cell, layer: int, direction: int, masks: dict) -> Weights:
         """One layer and direction's parameters as the cell reads them; absent ones None."""
         suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
@@ -159,6 +165,7 @@ class RNNBase(nn.Module):
         if packed:
             x, batch_sizes, sorted_indices, unsorted_indices = input
             batch_sizes = batch_sizes.tolist()
+            checks.check_batch_sizes(batch_sizes)
             is_batched = True
         else:
             if input.dim() not in (2, 3):
@@ -171,13 +178,16 @@ class RNNBase(nn.Module):
             if self.batch_first:
                 x = x.transpose(0, 1)
             sorted_indices = unsorted_indices = None
-        checks.check_dtype(x, self.weight_ih_l0)
+        autocast = autocast_dtype(x) is not None  # then torch.nn casts what differs
+        if not autocast:
+            checks.check_dtype(x, self.weight_ih_l0)
         checks.check_input(x, self.input_size, packed)
         if not packed:
             L, N = x.shape[:2]
             batch_sizes = [N] * L
             x = x.reshape(L * N, self.input_size)
-        state0 = self._initial_state(hx, x, batch_sizes[0] if batch_sizes else 0, is_batched)
+        N = batch_sizes[0] if batch_sizes else 0
+        state0 = self._initial_state(hx, x, N, is_batched, check_dtypes=not autocast)
         if sorted_indices is not None:
             state0 = tuple(s.index_select(1, sorted_indices) for s in state0)
 
@@ -221,14 +231,16 @@ class RNNBase(nn.Module):
                 outputs.append(y)
                 finals.append(state_n)
             x = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=1)
-        if len(outputs) == 1 and x.requires_grad and self.bptt != "autograd":
+        if len(outputs) == 1 and x.requires_grad and self._our_bptt:
             # Our BPTT saved this tensor; the program gets its own, which it may change in
             # place before backward, as torch.nn's RNN and GRU allow.
             x = x.clone()
         state_n = tuple(torch.stack(parts) for parts in zip(*finals, strict=True))
         return x, state_n
 
-    def _initial_state(self, hx, x: Tensor, N: int, is_batched: bool) -> tuple:
+    def _initial_state(
+        self, hx, x: Tensor, N: int, is_batched: bool, check_dtypes: bool = True
+    ) -> tuple:
         """hx as a tuple (h_0,) or (h_0, c_0), each (num_layers · directions, N, ·), checked."""
         shape_h = (self.num_layers * self._directions, N, self.proj_size or self.hidden_size)
         shape_c = (self.num_layers * self._directions, N, self.hidden_size)
@@ -252,7 +264,8 @@ class RNNBase(nn.Module):
         if is_lstm:
             checks.check_layer_states(tuple(hx), 2)
         for s, label in zip(state, labels, strict=False):
-            checks.check_state_dtype(s, x, label)
+            if check_dtypes:
+                checks.check_state_dtype(s, x, label)
         return state
 
 

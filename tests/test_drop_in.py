@@ -178,3 +178,69 @@ def test_output_may_be_changed_in_place_before_backward(name, bptt):
         (out**2).sum().backward()
         for a, b in zip(gradients(in_place=True), theirs.parameters(), strict=True):
             torch.testing.assert_close(a, b.grad)
+
+
+@pytest.mark.parametrize("name", ["GRU", "LSTMCell"])
+def test_activation_checkpointing_gives_torch_nn_gradients(name):
+    """torch.utils.checkpoint (non-reentrant, its recommended form) lets a backward unpack each
+    saved tensor once; our BPTT must read them once too."""
+    checkpoint = torch.utils.checkpoint.checkpoint
+    torch.manual_seed(0)
+    theirs = getattr(nn, name)(3, 4)
+    ours = getattr(scratch, name)(3, 4)
+    ours.load_state_dict(theirs.state_dict())
+    x = torch.randn(5, 2, 3) if name == "GRU" else torch.randn(2, 3)
+    for model in (ours, theirs):
+        out = checkpoint(lambda x, model=model: model(x)[0], x, use_reentrant=False)
+        (out**2).sum().backward()
+    for a, b in zip(ours.parameters(), theirs.parameters(), strict=True):
+        torch.testing.assert_close(a.grad, b.grad)
+
+
+@pytest.mark.parametrize("bptt", ["manual", "readable", "autograd"])
+@pytest.mark.parametrize("x_dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "RNNCell"])
+def test_autocast_runs_in_its_dtype_like_torch_nn(name, x_dtype, bptt):
+    """Under torch.autocast, torch.nn's recurrent ops take input, states and weights in the
+    autocast dtype (on the CPU the RNN, the LSTM and the RNN cell; on CUDA every one): so do
+    ours, whatever mix of dtypes comes in, and the gradients reach the float32 parameters."""
+    torch.manual_seed(0)
+    theirs = getattr(nn, name)(3, 8)
+    ours = getattr(scratch, name)(3, 8, bptt=bptt)
+    ours.load_state_dict(theirs.state_dict())
+    cell = name.endswith("Cell")
+    x = torch.randn((4, 3) if cell else (6, 4, 3)).to(x_dtype)
+    h = torch.randn((4, 8) if cell else (1, 4, 8))  # float32, whatever x is
+    hx = (h, h) if name == "LSTM" else h
+    results = []
+    for model in (ours, theirs):
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            out = model(x, hx)
+        out = out if cell else out[0]
+        (out.float() ** 2).sum().backward()
+        results.append((out, [p.grad for p in model.parameters()]))
+    (out, grads), (out_t, grads_t) = results
+    assert out.dtype == out_t.dtype == torch.bfloat16
+    for a, b in zip((out, *grads), (out_t, *grads_t), strict=True):
+        # bfloat16 keeps 8 bits: allow a few units in its last place at the tensor's scale
+        assert (a.float() - b.float()).abs().max() <= 2e-2 * max(1.0, b.abs().max().item())
+    assert all(g.dtype == torch.float32 for g in grads)
+
+
+@pytest.mark.parametrize("name", ["RNNCell", "LSTMCell", "GRUCell"])
+def test_a_cell_reads_each_parameter_once_per_call_like_torch(name):
+    """spectral_norm's power iteration steps on every read of its weight in training mode: a
+    cell that read weight_ih twice would drift from torch.nn's singular vector, step by step."""
+    spectral_norm = nn.utils.parametrizations.spectral_norm
+    torch.manual_seed(0)
+    theirs = getattr(nn, name)(3, 4)
+    ours = getattr(scratch, name)(3, 4)
+    ours.load_state_dict(theirs.state_dict())
+    x = torch.randn(2, 3)
+    for model in (ours, theirs):
+        torch.manual_seed(1)
+        spectral_norm(model, name="weight_ih")
+        for _ in range(3):
+            model(x)
+    u_ours = ours.parametrizations.weight_ih[0]._u
+    torch.testing.assert_close(u_ours, theirs.parametrizations.weight_ih[0]._u)

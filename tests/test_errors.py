@@ -6,7 +6,7 @@ measured, not assumed; ours must match it, and our message must contain the give
 import pytest
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_sequence
+from torch.nn.utils.rnn import PackedSequence, pack_sequence
 
 import scratch
 
@@ -15,6 +15,17 @@ X = torch.randn(5, 2, 3)
 
 def packed():
     return pack_sequence([torch.randn(4, 3), torch.randn(2, 3)])
+
+
+def packed_by_hand(batch_sizes: list[int]) -> PackedSequence:
+    """A PackedSequence built directly, which pack_sequence would refuse to make."""
+    data = torch.randn(sum(batch_sizes), 3)
+    return PackedSequence(data, torch.tensor(batch_sizes, dtype=torch.int64))
+
+
+def readable(impl) -> dict:
+    """bptt="readable" for scratch: a row that the readable loop, not only the fast one, meets."""
+    return {"bptt": "readable"} if impl is scratch else {}
 
 
 # (id, action(impl), text our message must contain)
@@ -53,6 +64,12 @@ BAD_INPUTS = [
     ("one-state hx for LSTM", lambda m: m.LSTM(3, 4)(X, (torch.randn(1, 2, 4),)), "index"),
     ("packed hx batch", lambda m: m.GRU(3, 4)(packed(), torch.randn(1, 3, 4)), "[1, 3, 4]"),
     ("packed feature size", lambda m: m.LSTM(5, 4)(packed()), "got 3"),
+    ("packed, no steps", lambda m: m.GRU(3, 4)(packed_by_hand([])), "empty"),
+    (
+        "packed, batch grows",
+        lambda m: m.RNN(3, 4, **readable(m))(packed_by_hand([1, 2])),
+        "1 then 2",
+    ),
     ("negative hidden size", lambda m: m.LSTM(3, -4), "-4"),
     ("zero input size", lambda m: m.GRU(0, 4), "0"),
     ("float size", lambda m: m.RNN(3.0, 4), "float"),
@@ -60,6 +77,7 @@ BAD_INPUTS = [
     ("dropout above 1", lambda m: m.LSTM(3, 4, dropout=1.5), "1.5"),
     ("dropout negative", lambda m: m.GRU(3, 4, dropout=-0.1), "-0.1"),
     ("dropout bool", lambda m: m.RNN(3, 4, dropout=True), "True"),
+    ("dropout None", lambda m: m.LSTM(3, 4, dropout=None), "NoneType"),
     ("bias not bool", lambda m: m.LSTM(3, 4, bias=1), "int"),
     ("batch_first not bool", lambda m: m.GRU(3, 4, batch_first="yes"), "str"),
     ("proj_size == hidden", lambda m: m.LSTM(3, 4, proj_size=4), "proj_size=4"),

@@ -5,6 +5,7 @@ the fast loop (bptt="manual") and the loop over the cell's step pair (bptt="read
 import pytest
 import torch
 
+import scratch
 from scratch.declaration import Weights
 from scratch.function import run_layer
 from scratch.registry import CELLS
@@ -77,3 +78,27 @@ def test_second_order_gradients(mode, bptt):
         return (y, *state)
 
     assert torch.autograd.gradgradcheck(layer, inputs, eps=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("bptt", ["manual", "readable"])
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU", "LSTMCell"])
+def test_gradient_penalty_matches_torch(name, bptt):
+    """A penalty on dL/dx with L nonlinear in the output (WGAN-GP, Hessian-vector products):
+    dL/dy then depends on the layer's own output, a path the second backward counts once, as
+    torch.nn's does."""
+    torch.manual_seed(0)
+    theirs = getattr(torch.nn, name)(3, 4).double()
+    ours = getattr(scratch, name)(3, 4, bptt=bptt).double()
+    ours.load_state_dict(theirs.state_dict())
+    shape = (4, 2, 3) if not name.endswith("Cell") else (2, 3)
+    x = torch.randn(shape, dtype=torch.float64)
+
+    def penalised_gradients(module):
+        x_ = x.clone().requires_grad_()
+        out = module(x_)[0]
+        (d_x,) = torch.autograd.grad(torch.tanh(out).pow(2).sum(), x_, create_graph=True)
+        d_x.pow(2).sum().backward()
+        return [p.grad for p in module.parameters()] + [x_.grad]
+
+    for a, b in zip(penalised_gradients(ours), penalised_gradients(theirs), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)

@@ -1,6 +1,7 @@
 """torch.func on scratch layers: grad and vjp run our hand-written backward and give torch.nn's
 numbers; vmap and jvp, which a hand-written backward cannot serve, say so and name
-bptt="autograd", under which they work; TorchScript says plainly that it is not supported."""
+bptt="autograd", under which they work; torch.jit.trace records a module as torch.nn's does;
+torch.jit.script says plainly that it is not supported."""
 
 import pytest
 import torch
@@ -71,3 +72,22 @@ def test_vmap_and_jvp_work_under_autograd():
 def test_torchscript_refuses_with_one_clear_message(module):
     with pytest.raises(RuntimeError, match="TorchScript .* is not supported"):
         torch.jit.script(module)
+
+
+@pytest.mark.parametrize("bptt", ["manual", "readable"])
+@pytest.mark.parametrize("name", ["LSTM", "GRUCell"])
+def test_torch_jit_trace_records_a_module_with_torch_nn_numbers(name, bptt):
+    """torch.nn's layers trace; ours too: a trace records the readable loop's tensor operations
+    (autograd differentiates them), and the traced module gives torch.nn's outputs and gradients."""
+    torch.manual_seed(0)
+    ref = getattr(nn, name)(3, 4)
+    ours = getattr(scratch, name)(3, 4, bptt=bptt)
+    ours.load_state_dict(ref.state_dict())
+    shape = (5, 2, 3) if name == "LSTM" else (2, 3)
+    traced = torch.jit.trace(ours, (torch.randn(shape),))
+    x = torch.randn(shape)
+    for module in (traced, ref):
+        (module(x)[0] ** 2).sum().backward()
+    torch.testing.assert_close(traced(x)[0], ref(x)[0])
+    for a, b in zip(ours.parameters(), ref.parameters(), strict=True):
+        torch.testing.assert_close(a.grad, b.grad)
