@@ -209,6 +209,7 @@ def train(args: argparse.Namespace, trainer: Trainer) -> int:
             history = loop.train(prepared.task, prepared.loop, out, meta, resume=resume)
             if world.lead:
                 trainer.finish(cfg, prepared, history, out)
+            world.barrier()  # every process leaves the group together, after rank 0's finish
     finally:
         parallel.stop()
     return 0

@@ -98,6 +98,12 @@ class World:
         dist.all_reduce(raised, op=dist.ReduceOp.MAX)
         return tuple(bool(f) for f in raised.tolist())
 
+    def barrier(self) -> None:
+        """Wait until every process is here: at the end of a run, so that none leaves the group
+        while another still works in it (a gloo process torn down then can abort)."""
+        if self.size > 1:
+            dist.barrier()
+
     def gather(self, obj: Any) -> list:
         """Every process's ``obj``, in rank order (pickled: keep its tensors on the CPU)."""
         if self.size == 1:
