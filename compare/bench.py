@@ -223,6 +223,14 @@ def peak_memory_mib(step: Callable[[], object]) -> float:
     return peak / 2**20
 
 
+def layer_bound(cell: str, dims: Size, batch_sizes: list[int]) -> Bound:
+    """The GEMM bound of one layer of `cell` at `dims` over these steps, each step's forward
+    product in the parts the cell's fast loop makes it in (FastLoop.step_products)."""
+    declared = TORCH_CELLS[cell]
+    split = declared.fast.step_products
+    return Bound(plan(declared.num_gates, dims.H_in, dims.H, batch_sizes, split))
+
+
 def bench_one(
     cell: str, size: str, dims: Size, repeats: int, seed: int = 0, packing: str | None = None
 ) -> BenchResult:
@@ -254,9 +262,7 @@ def bench_one(
 
     first = batch()
     batch_sizes = first.batch_sizes.tolist() if packing else [dims.N] * dims.L
-    declared = TORCH_CELLS[cell]
-    split = declared.fast.step_products
-    bound = Bound(plan(declared.num_gates, dims.H_in, dims.H, batch_sizes, split))
+    bound = layer_bound(cell, dims, batch_sizes)
     ref_tensors = forward_backward(ref, first, None)  # torch.nn's warm-up; it shows the shapes
     g = torch.Generator().manual_seed(seed + 3)
     weights = [torch.randn(t.shape, generator=g) for t in ref_tensors]

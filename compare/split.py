@@ -29,9 +29,8 @@ import torch
 from torch.nn.utils.rnn import pack_padded_sequence
 from torch.profiler import profile
 
-from compare.bench import BOUND_TARGETS, PACKED_SIZES, SIZES, Size, forward_backward
-from compare.bound import Bound, plan
-from compare.harness import TORCH_CELLS, Case, build_pair, make_inputs
+from compare.bench import BOUND_TARGETS, PACKED_SIZES, SIZES, Size, forward_backward, layer_bound
+from compare.harness import Case, build_pair, make_inputs
 
 # torch.nn.LSTM's oneDNN kernels do the products and the gates in one call each way: products.
 FUSED = {"aten::mkldnn_rnn_layer", "aten::mkldnn_rnn_layer_backward"}
@@ -132,9 +131,7 @@ def layer_runs(cell: str, dims: Size, packed: bool = False) -> dict[str, object]
 
 def bound_ms(cell: str, dims: Size, repeats: int = 5) -> float:
     """The GEMM bound of a plain batch at one size: the shortest of `repeats` calls, in ms."""
-    declared = TORCH_CELLS[cell]
-    split_at = declared.fast.step_products  # the forward's product, in parts as the loop makes it
-    bound = Bound(plan(declared.num_gates, dims.H_in, dims.H, [dims.N] * dims.L, split_at))
+    bound = layer_bound(cell, dims, [dims.N] * dims.L)
     bound()
     shortest = float("inf")
     for _ in range(repeats):

@@ -83,8 +83,9 @@ class RNNCellBase(nn.Module):
         # each parameter read once, as torch.nn's cells do: a stateful parametrization (such
         # as spectral_norm's power iteration) steps once per call
         w = Weights(self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        autocast = autocast_dtype(x) is not None  # then torch.nn casts what differs
         for h in (w.W_ih, *hx):
-            if h.dtype != x.dtype and autocast_dtype(x) is None:  # autocast casts what differs
+            if h.dtype != x.dtype and not autocast:
                 raise RuntimeError(
                     f"{name}: expected input, hx and weights of one dtype, got input {x.dtype}, "
                     f"{'hx' if h is not w.W_ih else 'weights'} {h.dtype}"

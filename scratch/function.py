@@ -235,6 +235,13 @@ def autocast_dtype(x: Tensor) -> torch.dtype | None:
     return None
 
 
+def effective_bptt(bptt: str) -> str:
+    """The bptt a layer runs under: "autograd" while torch.jit.trace records, since a trace
+    records tensor operations, not a Python autograd Function (a traced layer is the readable
+    loop, which autograd differentiates); else ``bptt`` itself."""
+    return "autograd" if torch.jit.is_tracing() else bptt
+
+
 def run_layer(
     cell: Cell, x, state0: tuple, w: Weights, batch_sizes, reverse, bptt, record_key=None, fast=True
 ):
@@ -251,10 +258,7 @@ def run_layer(
         x = x.to(dtype) if _autocast_eligible(x) else x
         with torch.autocast(x.device.type, enabled=False):
             return run_layer(cell, x, state0, w, batch_sizes, reverse, bptt, record_key, fast)
-    if torch.jit.is_tracing():
-        # torch.jit.trace records tensor operations, not a Python autograd Function: a traced
-        # layer is the readable loop, which autograd differentiates, as under "autograd".
-        bptt = "autograd"
+    bptt = effective_bptt(bptt)
     tensors = flatten(cell, state0, w)
     needs_grad = torch.is_grad_enabled() and any(
         t is not None and t.requires_grad for t in (x, *tensors)

@@ -15,7 +15,7 @@ from torch.nn.utils.rnn import PackedSequence
 
 from scratch import checks, registry
 from scratch.declaration import Cell, Weights
-from scratch.function import autocast_dtype, run_layer
+from scratch.function import autocast_dtype, effective_bptt, run_layer
 from scratch.record import RecordKey
 
 
@@ -121,12 +121,6 @@ class RNNBase(nn.Module):
         """Parameters grouped per layer and direction, as torch.nn.RNNBase.all_weights."""
         return [[getattr(self, name) for name in names] for names in self._all_weights]
 
-    @property
-    def _our_bptt(self) -> bool:
-        """Whether forward runs our BPTT: bptt is not "autograd", and no torch.jit.trace is
-        recording (a traced layer is differentiated by autograd, function.run_layer)."""
-        return self.bptt != "autograd" and not torch.jit.is_tracing()
-
     def _layer_weights(self, cell: Cell, layer: int, direction: int, masks: dict) -> Weights:
         """One layer and direction's parameters as the cell reads them; absent ones None."""
         suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
@@ -231,7 +225,7 @@ class RNNBase(nn.Module):
                 outputs.append(y)
                 finals.append(state_n)
             x = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=1)
-        if len(outputs) == 1 and x.requires_grad and self._our_bptt:
+        if len(outputs) == 1 and x.requires_grad and effective_bptt(self.bptt) != "autograd":
             # Our BPTT saved this tensor; the program gets its own, which it may change in
             # place before backward, as torch.nn's RNN and GRU allow.
             x = x.clone()
