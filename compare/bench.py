@@ -13,7 +13,7 @@ Memory. torch has no max_memory_allocated for the CPU, so one more fwd+bwd of ea
 torch.profiler with profile_memory=True; the profiler records every allocation and free as a
 "[memory]" event, and the peak of their running sum, in time order, is the most memory held
 above what existed before the call (weights and input included in the baseline, not the peak).
-Scratch manual's gradient buffers, kept from one backward to the next (scratch/workspace.py),
+Scratch manual's gradient buffers, kept from one backward to the next (scratch/fast/workspace.py),
 existed before the call: their size is added to its peak.
 """
 
@@ -31,7 +31,7 @@ from tqdm import tqdm
 
 from compare.bound import Bound, Product, plan
 from compare.harness import TORCH_CELLS, Case, build_pair, make_inputs, scaled_error
-from scratch import workspace
+from scratch.fast import workspace
 
 
 @dataclass(frozen=True)

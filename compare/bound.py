@@ -1,7 +1,7 @@
 """The GEMM bound: a layer's matrix products alone, the time no loop of this design can beat.
 
 A scratch layer (bptt="manual", one layer, one direction) does these products, and nothing
-else of their size (scratch/unroll.py, scratch/fused_*.py), for G gate blocks of H columns:
+else of their size (scratch/unroll.py, scratch/fast/*.py), for G gate blocks of H columns:
 
     forward   x̂ = X W_ihᵀ + b                      1 call    (T_total, I) · (I, G·H)
               a_t = x̂_t + h_{t−1} W_hhᵀ            per step  (b_t, H) · (H, G·H), or in parts

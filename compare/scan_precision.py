@@ -1,4 +1,4 @@
-"""How many digits the float32 recurrence keeps at long T: the doubling scan (scratch/scan.py)
+"""How many digits the float32 recurrence keeps at long T: the doubling scan (scratch/fast/scan.py)
 and the sequential loop, and the form we did not choose, Heinsen's log-space scan (2023,
 "Efficient Parallelization of a Ubiquitous Sequential Computation"), each against a float64
 loop over the same float32 coefficients. docs/minimal.md#precision.
@@ -18,7 +18,7 @@ from torch import Tensor
 from torch.nn import functional as F
 
 from compare.harness import TOLERANCES, scaled_error
-from scratch.scan import scan_
+from scratch.fast.scan import scan_
 
 REGIMES = {"fast": 2.0, "initial": 0.0, "slow": -4.0}  # added to x̂_z: z = σ(x̂_z)
 RANGES = ((0, 64), (64, 256), (256, 1024), (1024, 4096))

@@ -18,8 +18,9 @@ from dataclasses import dataclass, replace
 import torch
 from torch import Tensor
 
-from scratch import record, workspace
+from scratch import record
 from scratch.declaration import STANDARD_KINDS, Cell, Weights
+from scratch.fast import workspace
 from scratch.steps import Steps
 from scratch.unroll import layer_backward, layer_forward
 

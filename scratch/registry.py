@@ -2,17 +2,17 @@
 read a cell's gates and states from. Adding a cell is one file that declares it and one line here.
 """
 
-from scratch.chogru import CHOGRU_CELL
 from scratch.declaration import Cell
-from scratch.elman import RNN_RELU_CELL, RNN_TANH_CELL
-from scratch.gru import GRU_CELL
-from scratch.lnlstm import LNLSTM_CELL
-from scratch.lstm import LSTM_CELL
-from scratch.mingru import MINGRU_CELL
-from scratch.minlstm import MINLSTM_CELL
-from scratch.peephole import PEEPHOLE_CELL
-from scratch.variational import VARIATIONAL_CELL
-from scratch.zoneout import ZONEOUT_CELL
+from scratch.equations.chogru import CHOGRU_CELL
+from scratch.equations.elman import RNN_RELU_CELL, RNN_TANH_CELL
+from scratch.equations.gru import GRU_CELL
+from scratch.equations.lnlstm import LNLSTM_CELL
+from scratch.equations.lstm import LSTM_CELL
+from scratch.equations.mingru import MINGRU_CELL
+from scratch.equations.minlstm import MINLSTM_CELL
+from scratch.equations.peephole import PEEPHOLE_CELL
+from scratch.equations.variational import VARIATIONAL_CELL
+from scratch.equations.zoneout import ZONEOUT_CELL
 
 CELLS: dict[str, Cell] = {
     cell.mode: cell

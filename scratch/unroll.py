@@ -17,7 +17,7 @@ are one product each after the backward loop. Derivation: docs/layers.md#bptt.
 Two loops compute the same thing. The readable loop below calls the cell's own step and
 step-backward functions (elman.py, lstm.py, gru.py), exactly as docs/ shows them: it runs
 under bptt="readable", autograd differentiates it under bptt="autograd", and the cells
-(RNNCell, ...) use it. bptt="manual" runs the cell's fast loop (fused_*.py) where it declares
+(RNNCell, ...) use it. bptt="manual" runs the cell's fast loop (fast/*.py) where it declares
 one: the same equations, with buffers and derivative factors computed once for all steps.
 """
 

@@ -241,7 +241,7 @@ def sections_in(path: Path) -> dict[str, str]:
 
 
 def test_code_the_docs_include_is_marked_in_the_source_and_every_mark_is_included():
-    """`--8<-- "scratch/lstm.py:lstm_step"` in a page shows the lines between the source's
+    """`--8<-- "scratch/equations/lstm.py:lstm_step"` in a page shows the lines between the source's
     `# --8<-- [start:lstm_step]` and `[end:lstm_step]` (mkdocs.yml, pymdownx.snippets). Each
     include names a marked section, and each marked section is shown by some page."""
     included, missing = set(), []

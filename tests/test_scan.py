@@ -1,4 +1,4 @@
-"""The parallel scan (scratch/scan.py) and its hand-written backward: the bare scan against a
+"""The parallel scan (scratch/fast/scan.py) and its hand-written backward: the bare scan against a
 plain loop, gradcheck of the scan layers (float64, packed rows, both directions), the layers'
 bptt="manual" running the scan, and float32 scans against a float64 loop at T = 4096."""
 
@@ -8,8 +8,8 @@ import torch
 import scratch
 from compare import scan_precision
 from compare.harness import TOLERANCES, scaled_error
-from scratch import scan
 from scratch.declaration import Weights
+from scratch.fast import scan
 from scratch.function import run_layer
 from scratch.registry import CELLS
 

@@ -1,5 +1,5 @@
 """The fast backward loops reuse their gradient buffers from one call to the next
-(scratch/workspace.py); reuse must never let one backward see another's numbers."""
+(scratch/fast/workspace.py); reuse must never let one backward see another's numbers."""
 
 import threading
 
@@ -9,7 +9,7 @@ from torch import nn
 
 import scratch
 import scratch.function
-from scratch import workspace
+from scratch.fast import workspace
 
 LAYERS = [(scratch.LSTM, nn.LSTM), (scratch.GRU, nn.GRU), (scratch.RNN, nn.RNN)]
 
@@ -105,7 +105,7 @@ VARIANTS += [(scratch.MinGRU, "minimal"), (scratch.MinLSTM, "minimal")]  # the s
 def test_nothing_a_backward_returns_is_a_view_of_the_kept_buffers(ours_cls, ref_cls, monkeypatch):
     """What layer_backward returns outlives its scope: the next backward would overwrite it.
     (ref_cls None: the LSTM with a projection; "variant": the variants' fast loops, the LSTM
-    ones taking their factor buffer from the workspace through fused_lstm.lstm_factors.)"""
+    ones taking their factor buffer from the workspace through fast.lstm.lstm_factors.)"""
     returned = []
     original = scratch.function.layer_backward
 

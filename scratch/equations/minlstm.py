@@ -18,9 +18,9 @@ independent in scale"). (ML5) is h_t = a_t ⊙ h_{t−1} + b_t with a_t = f′_t
 import torch
 from torch import Tensor
 
-from scratch import workspace
 from scratch.declaration import Cell, StepBackward, Weights
-from scratch.scan import scan_loop
+from scratch.fast import workspace
+from scratch.fast.scan import scan_loop
 
 
 def minlstm_step(x_proj: Tensor, state: tuple, w: Weights):

@@ -10,7 +10,7 @@ and a backward step is then d_a_t = d_h_t ⊙ φ'(a_t) (E2); d_h_{t−1} = ∂L/
 
 import torch
 
-from scratch import workspace
+from scratch.fast import workspace
 from scratch.steps import Steps
 
 

@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 
 from scratch.declaration import Cell, FastLoop, Product, StepBackward, Weights
-from scratch.fused_elman import elman_layer_backward, elman_layer_forward
+from scratch.fast.elman import elman_layer_backward, elman_layer_forward
 
 
 # --8<-- [start:elman_step]

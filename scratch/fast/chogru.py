@@ -16,7 +16,7 @@ The buffer is dL/dx̂ whole; W_hh's gradient is [d_a_r, d_a_z]ᵀ H_prev over d_
 
 import torch
 
-from scratch import workspace
+from scratch.fast import workspace
 from scratch.steps import Steps
 
 

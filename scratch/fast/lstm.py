@@ -19,7 +19,7 @@ What changes is where the work is done, not the math (docs/performance.md):
 
 import torch
 
-from scratch import workspace
+from scratch.fast import workspace
 from scratch.steps import Steps
 
 FUSED_ORDER = (3, 0, 1, 2)  # torch.nn's gate blocks i, f, g, o (0 … 3), taken as o, i, f, g

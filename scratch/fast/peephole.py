@@ -1,7 +1,7 @@
 """The peephole LSTM's layer loop of bptt="manual", arranged for speed. Same equations as peephole.py.
 
-fused_lstm.py's arrangement: gates kept as o, i, f, g, buffers allocated once, the LSTM's
-derivative factors for all steps at once (fused_lstm.lstm_factors: they are the same
+fast/lstm.py's arrangement: gates kept as o, i, f, g, buffers allocated once, the LSTM's
+derivative factors for all steps at once (fast.lstm.lstm_factors: they are the same
 expressions in the gates and the cell states). What the peepholes add: i and f read c_{t−1}
 through w_ci, w_cf before their one sigmoid call, o reads c_t through w_co after c_t is made,
 and a backward step carries two more paths into the cell state,
@@ -12,7 +12,7 @@ The peepholes' own gradients are three column sums after the loop.
 
 import torch
 
-from scratch.fused_lstm import lstm_factors
+from scratch.fast.lstm import lstm_factors
 from scratch.steps import Steps
 
 
@@ -48,7 +48,7 @@ def peephole_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
     dL/dW_hh and the peepholes' gradients."""
     gates, C, Y, h0, c0 = saved
     w_ci, w_cf, w_co = (w.extra[k] for k in ("weight_ci", "weight_cf", "weight_co"))
-    # [d_a_o, d_a_i, d_a_f, d_a_g, d_c_{t−1}], factors first, as in fused_lstm   (T_total, 5H)
+    # [d_a_o, d_a_i, d_a_f, d_a_g, d_c_{t−1}], factors first, as in fast/lstm.py   (T_total, 5H)
     grads, d_h_d_c = lstm_factors(gates, C, C, c0, steps)
     H = C.shape[1]
     spans = (0, 1), (1, 2), (2, 3), (0, 4), (4, 5)

@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from scratch.declaration import Cell, FastLoop, Product, StepBackward, Weights
-from scratch.fused_chogru import chogru_layer_backward, chogru_layer_forward
+from scratch.fast.chogru import chogru_layer_backward, chogru_layer_forward
 
 
 # --8<-- [start:chogru_step]

@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 
 from scratch.declaration import Cell, FastLoop, Product, StepBackward, Weights
-from scratch.fused_lstm import FUSED_ORDER, lstm_layer_backward, lstm_layer_forward
+from scratch.fast.lstm import FUSED_ORDER, lstm_layer_backward, lstm_layer_forward
 
 
 # --8<-- [start:lstm_step]

@@ -1,9 +1,9 @@
 """The zoneout LSTM's layer loop of bptt="manual", arranged for speed. Same equations as zoneout.py.
 
-fused_lstm.py's arrangement (gates o, i, f, g; buffers allocated once; factors for all steps
+fast/lstm.py's arrangement (gates o, i, f, g; buffers allocated once; factors for all steps
 at once), with the LSTM's proposal c̃_t kept apart from the carried c_t and two lerps a step:
     c_t = lerp(c̃_t, c_{t−1}, d^c_t)          h_t = lerp(o_t ⊙ tanh(c̃_t), h_{t−1}, d^h_t)
-The factors are the LSTM's at c̃_t (fused_lstm.lstm_factors), the output's two scaled by
+The factors are the LSTM's at c̃_t (fast.lstm.lstm_factors), the output's two scaled by
 1 − d^h_t, so that a backward step is
     d_c̃_t = d_c_t ⊙ (1 − d^c_t) + d_h_t ⊙ ∂h_t/∂c̃_t
     [d_a_i, d_a_f, d_a_g, d_c_{t−1}] = d_c̃_t ⊙ [∂c̃/∂a_i, ∂c̃/∂a_f, ∂c̃/∂a_g, f_t]   (one mul)
@@ -13,7 +13,7 @@ The factors are the LSTM's at c̃_t (fused_lstm.lstm_factors), the output's two 
 
 import torch
 
-from scratch.fused_lstm import lstm_factors
+from scratch.fast.lstm import lstm_factors
 from scratch.steps import Steps
 
 
@@ -46,7 +46,7 @@ def zoneout_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
     """BPTT with the factors in hand. Returns dL/dx̂ (gates o, i, f, g), dL/d(h_0, c_0), dL/dW_hh."""
     gates, C_new, C, Y, h0, c0 = saved
     D_h, D_c = w.masks["h"], w.masks["c"]
-    # [d_a_o, d_a_i, d_a_f, d_a_g, d_c_{t−1}], factors first, as in fused_lstm   (T_total, 5H)
+    # [d_a_o, d_a_i, d_a_f, d_a_g, d_c_{t−1}], factors first, as in fast/lstm.py   (T_total, 5H)
     grads, d_h_d_cnew = lstm_factors(gates, C_new, C, c0, steps)
     H = C.shape[1]
     unkept_h = torch.sub(1, D_h)  # 1 − d^h = ∂h_t/∂m_t

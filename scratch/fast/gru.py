@@ -20,7 +20,7 @@ taken in that order (a copy of W_hh per call: 3H × H, against the T_total × 3H
 import torch
 from torch import Tensor
 
-from scratch import workspace
+from scratch.fast import workspace
 from scratch.steps import Steps
 
 

@@ -1,8 +1,8 @@
 """The layer-normalised LSTM's layer loop of bptt="manual", arranged for speed. Same equations
 as lnlstm.py and layer_norm.py.
 
-fused_lstm.py's arrangement (gates o, i, f, g; buffers allocated once; the LSTM's factors for
-all steps at once, fused_lstm.lstm_factors, here at LN_c(c_t)), and what layer norm adds:
+fast/lstm.py's arrangement (gates o, i, f, g; buffers allocated once; the LSTM's factors for
+all steps at once, fast.lstm.lstm_factors, here at LN_c(c_t)), and what layer norm adds:
 - each LN normalises in place, step by step ((z − μ) ρ, keeping ẑ and ρ), LN_ih included,
   though it does not depend on the state: on one step's rows the work stays in cache, while
   one pass over the rows of all steps (T_total, 4H) streams from memory several times, which
@@ -16,8 +16,8 @@ all steps at once, fused_lstm.lstm_factors, here at LN_c(c_t)), and what layer n
 
 import torch
 
-from scratch.fused_lstm import lstm_factors
-from scratch.layer_norm import EPS
+from scratch.equations.layer_norm import EPS
+from scratch.fast.lstm import lstm_factors
 from scratch.steps import Steps
 
 

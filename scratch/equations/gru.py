@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from scratch.declaration import Cell, FastLoop, Product, StepBackward, Weights
-from scratch.fused_gru import gru_layer_backward, gru_layer_forward
+from scratch.fast.gru import gru_layer_backward, gru_layer_forward
 
 
 # --8<-- [start:gru_step]

@@ -16,8 +16,8 @@ mask m_x multiplies x_t before the input projection, which unroll.py does for al
 from torch import Tensor
 
 from scratch.declaration import Cell, FastLoop, Weights
-from scratch.fused_lstm import FUSED_ORDER, lstm_layer_backward, lstm_layer_forward
-from scratch.lstm import lstm_step, lstm_step_backward
+from scratch.equations.lstm import lstm_step, lstm_step_backward
+from scratch.fast.lstm import FUSED_ORDER, lstm_layer_backward, lstm_layer_forward
 
 
 # --8<-- [start:variational_step]
@@ -39,7 +39,7 @@ def variational_step_backward(d_state: tuple, w: Weights, saved: tuple):
 
 
 def variational_layer_forward(x_proj, state0, w, steps):
-    """The fast loop: fused_lstm.py's, reading h_{t−1} through m_h."""
+    """The fast loop: fast/lstm.py's, reading h_{t−1} through m_h."""
     return lstm_layer_forward(x_proj, state0, w, steps, h_mask=w.masks["h"])
 
 

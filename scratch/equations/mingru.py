@@ -16,9 +16,9 @@ scan.py computes for all t in O(log T) levels.
 import torch
 from torch import Tensor
 
-from scratch import workspace
 from scratch.declaration import Cell, StepBackward, Weights
-from scratch.scan import scan_loop
+from scratch.fast import workspace
+from scratch.fast.scan import scan_loop
 
 
 def mingru_step(x_proj: Tensor, state: tuple, w: Weights):

@@ -18,8 +18,8 @@ import torch
 from torch import Tensor
 
 from scratch.declaration import Cell, ExtraParam, FastLoop, Product, StepBackward, Weights
-from scratch.fused_lstm import FUSED_ORDER
-from scratch.fused_peephole import peephole_layer_backward, peephole_layer_forward
+from scratch.fast.lstm import FUSED_ORDER
+from scratch.fast.peephole import peephole_layer_backward, peephole_layer_forward
 
 
 # --8<-- [start:peephole_step]

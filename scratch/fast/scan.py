@@ -28,8 +28,8 @@ from functools import partial
 import torch
 from torch import Tensor
 
-from scratch import workspace
 from scratch.declaration import FastLoop
+from scratch.fast import workspace
 from scratch.steps import Steps
 
 Coefficients = Callable  # (x̂, a, b) -> saved: writes a and b (T_total, H); may overwrite x̂

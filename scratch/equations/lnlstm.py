@@ -18,9 +18,9 @@ import torch
 from torch import Tensor
 
 from scratch.declaration import Cell, ExtraParam, FastLoop, Product, StepBackward, Weights
-from scratch.fused_lnlstm import lnlstm_layer_backward, lnlstm_layer_forward
-from scratch.fused_lstm import FUSED_ORDER
-from scratch.layer_norm import layer_norm, layer_norm_backward
+from scratch.equations.layer_norm import layer_norm, layer_norm_backward
+from scratch.fast.lnlstm import lnlstm_layer_backward, lnlstm_layer_forward
+from scratch.fast.lstm import FUSED_ORDER
 
 
 # --8<-- [start:lnlstm_step]

@@ -16,9 +16,9 @@ import torch
 from torch import Tensor
 
 from scratch.declaration import Cell, FastLoop, Weights
-from scratch.fused_lstm import FUSED_ORDER
-from scratch.fused_zoneout import zoneout_layer_backward, zoneout_layer_forward
-from scratch.lstm import lstm_step, lstm_step_backward
+from scratch.equations.lstm import lstm_step, lstm_step_backward
+from scratch.fast.lstm import FUSED_ORDER
+from scratch.fast.zoneout import zoneout_layer_backward, zoneout_layer_forward
 
 
 # --8<-- [start:zoneout_step]

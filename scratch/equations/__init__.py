@@ -1,0 +1,6 @@
+"""The equations: one file per cell, each holding one time step forward and the same step
+backward, one line per equation with its label (E1, L6, G3, ...), and at its end the cell's
+declaration. This is the room a learner reads; start at docs/cells.md.
+
+Nothing here imports scratch/fast/ except a cell's declaration, which names its fast loop.
+"""
