@@ -86,7 +86,7 @@ def add_config_flags(parser: argparse.ArgumentParser, cls: type) -> None:
             required=r.required,
             default=argparse.SUPPRESS,
             metavar=None if r.choices else f.name.upper(),
-            help=helps[f.name],
+            help=helps[f.name] + (f": {r.vocabulary()}" if r.vocabulary else ""),
         )
 
 

@@ -52,7 +52,7 @@ def test_cell_step_backward(mode, bias):
 
 
 def test_lstm_projection_step_backward():
-    check("LSTM", [3], reverse=False, proj_size=2)
+    check("lstm", [3], reverse=False, proj_size=2)
 
 
 @pytest.mark.parametrize("reverse", [False, True])
@@ -63,7 +63,7 @@ def test_unrolled_layer_backward(mode, reverse):
 
 @pytest.mark.parametrize("reverse", [False, True])
 def test_unrolled_lstm_with_projection(reverse):
-    check("LSTM", [3, 2, 2, 1], reverse, proj_size=2)
+    check("lstm", [3, 2, 2, 1], reverse, proj_size=2)
 
 
 @pytest.mark.parametrize("bptt", ["readable", "manual"])
