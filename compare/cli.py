@@ -22,11 +22,10 @@ from pathlib import Path
 
 import torch
 
+from cmdline import Parser, reason
 from compare import bench, cuda, equiv, report, tables, tasks_check
 from compare.harness import DTYPES
 from compare.results import Results
-from tasks.cli import Parser
-from tasks.files import reason
 
 SECTIONS = ("equiv", "bench", "tasks")
 DEFAULT_SIZES = {False: "tiny,medium", True: "tiny"}  # by --quick

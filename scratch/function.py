@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 import torch
 from torch import Tensor
 
-from scratch import record
+from scratch import recorder
 from scratch.declaration import STANDARD_KINDS, Cell, Weights
 from scratch.fast import workspace
 from scratch.steps import Steps
@@ -84,7 +84,7 @@ class Layer:
     cell: Cell
     steps: Steps
     loop: str  # "manual": the cell's manual loop; "readable": the loop over its step pair
-    record_key: record.RecordKey | None  # where dL/d(state_t) goes while a recorder is on
+    record_key: recorder.RecordKey | None  # where dL/d(state_t) goes while a recorder is on
 
 
 class ManualBPTT(torch.autograd.Function):
@@ -141,13 +141,13 @@ class BPTTGradients(torch.autograd.Function):
         d_state_n, (x, tensors, y, leaves) = tuple(rest[:n]), layout.split(rest[n:])
         state0, w = unflatten(layer.cell, tensors)
         saved = unpack(layout.structure, leaves, (x, *tensors, y))
-        buffers = record.buffers(layer.record_key, layer.cell, state0, layer.steps)
+        buffers = recorder.buffers(layer.record_key, layer.cell, state0, layer.steps)
         steps, need_d_x = layer.steps, layout.need_d_x
         with workspace.scope():  # the manual loops' gradient buffers: none is returned
             d_x, d_state0, d_w = layer_backward(
                 layer.cell, layer.loop, d_y, d_state_n, x, w, steps, saved, need_d_x, buffers
             )
-        record.store(layer.record_key, buffers, layer.steps)
+        recorder.store(layer.record_key, buffers, layer.steps)
         d_params = [
             d_w.get(kind) if w.of(kind) is not None else None for kind in _kinds(layer.cell)
         ]

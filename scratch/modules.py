@@ -16,7 +16,7 @@ from torch.nn.utils.rnn import PackedSequence
 from scratch import arguments, checks, registry
 from scratch.declaration import Cell, Weights
 from scratch.function import autocast_dtype, effective_bptt, run_layer
-from scratch.record import RecordKey
+from scratch.recorder import RecordKey
 
 
 class RNNBase(nn.Module):
