@@ -6,17 +6,25 @@ compatible modules (modules.py, cells.py). Start reading at docs/cells.md.
 """
 
 from scratch import registry
-from scratch.cells import GRUCell, LSTMCell, RNNCell
+from scratch.cells import GRUCell, IndRNNCell, LSTMCell, RNNCell
 from scratch.minimal import MinGRU, MinLSTM
 from scratch.modules import GRU, LSTM, RNN
 from scratch.record import record_state_grads
 from scratch.step_pair import step_pair
-from scratch.variants import ChoGRU, LayerNormLSTM, PeepholeLSTM, VariationalLSTM, ZoneoutLSTM
+from scratch.variants import (
+    ChoGRU,
+    IndRNN,
+    LayerNormLSTM,
+    PeepholeLSTM,
+    VariationalLSTM,
+    ZoneoutLSTM,
+)
 
 __all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "record_state_grads"]
 
 # The minimal RNNs (docs/minimal.md): scratch only, since torch.nn has no such layers.
 __all__ += ["MinGRU", "MinLSTM"]
 __all__ += ["LayerNormLSTM", "PeepholeLSTM", "ChoGRU", "VariationalLSTM", "ZoneoutLSTM"]
+__all__ += ["IndRNN", "IndRNNCell"]
 # The gradients lab's: each cell's step pair; and the one list of cells, key -> declaration.
 __all__ += ["step_pair", "registry"]

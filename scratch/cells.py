@@ -1,4 +1,4 @@
-"""RNNCell, LSTMCell, GRUCell: one time step as torch.nn-compatible modules.
+"""RNNCell, LSTMCell, GRUCell (and IndRNNCell): one time step as torch.nn-compatible modules.
 
 A cell is the unrolled layer of unroll.py over a sequence of length one, so its gradients come
 from the cell's own hand-written backward step (bptt="manual" or "readable", which are the
@@ -41,9 +41,11 @@ class RNNCellBase(nn.Module):
         self.bias = bias
         self.bptt = bptt
         factory = {"device": a["device"], "dtype": a["dtype"]}
-        G = registry.cell(self.KEY).num_gates * hidden_size
+        cell = registry.cell(self.KEY)
+        G = cell.num_gates * hidden_size
+        recurrent = (G, hidden_size) if cell.recurrent_weight == "matrix" else (hidden_size,)
         self.weight_ih = nn.Parameter(torch.empty((G, input_size), **factory))
-        self.weight_hh = nn.Parameter(torch.empty((G, hidden_size), **factory))
+        self.weight_hh = nn.Parameter(torch.empty(recurrent, **factory))
         if bias:
             self.bias_ih = nn.Parameter(torch.empty(G, **factory))
             self.bias_hh = nn.Parameter(torch.empty(G, **factory))
@@ -133,6 +135,16 @@ class LSTMCell(RNNCellBase):
     ) -> tuple[Tensor, Tensor]:
         h, c = self._step(self.KEY, input, hx)
         return h, c
+
+
+class IndRNNCell(RNNCellBase):
+    """One IndRNN step: h' = relu(x W_ihᵀ + b_ih + u ⊙ h + b_hh); weight_hh is u, (H,).
+    docs/adding-a-cell.md."""
+
+    KEY = "indrnn"
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        return self._step(self.KEY, input, None if hx is None else (hx,))[0]
 
 
 class GRUCell(RNNCellBase):

@@ -99,7 +99,7 @@ class RNNBase(nn.Module):
         layer_input_size = self.input_size if layer == 0 else P * self._directions
         standard = {
             "weight_ih": (G, layer_input_size),
-            "weight_hh": (G, P),
+            "weight_hh": (G, P) if cell.recurrent_weight == "matrix" else (H,),
             "bias_ih": (G,),
             "bias_hh": (G,),
             "weight_hr": (self.proj_size, H),

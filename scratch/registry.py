@@ -10,6 +10,7 @@ from scratch.declaration import Cell
 from scratch.equations.chogru import CHOGRU_CELL
 from scratch.equations.elman import RNN_RELU_CELL, RNN_TANH_CELL
 from scratch.equations.gru import GRU_CELL
+from scratch.equations.indrnn import INDRNN_CELL
 from scratch.equations.lnlstm import LNLSTM_CELL
 from scratch.equations.lstm import LSTM_CELL
 from scratch.equations.mingru import MINGRU_CELL
@@ -32,6 +33,7 @@ CELLS: dict[str, Cell] = {
         CHOGRU_CELL,
         VARIATIONAL_CELL,
         ZONEOUT_CELL,
+        INDRNN_CELL,
     )
 }
 

@@ -1,8 +1,8 @@
 """The layers of the cells torch.nn does not have: LayerNormLSTM, PeepholeLSTM, ChoGRU,
-VariationalLSTM and ZoneoutLSTM. Equations and derivations: docs/variants.md.
+VariationalLSTM and ZoneoutLSTM (docs/variants.md), and IndRNN (docs/adding-a-cell.md).
 
-Each is modules.RNNBase with its cell's declaration (lnlstm.py, peephole.py, chogru.py,
-variational.py, zoneout.py), so it takes what torch.nn's layers take (3-D, batch_first,
+Each is modules.RNNBase with its cell's declaration (scratch/equations/: lnlstm.py,
+peephole.py, chogru.py, variational.py, zoneout.py, indrnn.py), so it takes what torch.nn's layers take (3-D, batch_first,
 unbatched, packed input, hx), stacks layers with dropout between them, runs both directions and
 has bptt="manual" | "readable" | "autograd". Parameters keep torch.nn.LSTM's / GRU's names for
 what those have, so load_state_dict(torch_layer.state_dict(), strict=False) fills them; the
@@ -49,6 +49,14 @@ class ChoGRU(CellStack):
     parameters. docs/variants.md#chogru."""
 
     KEY = "chogru"
+
+
+class IndRNN(CellStack):
+    """Independently recurrent network (Li et al. 2018): h_t = relu(x_t W_ihᵀ + b_ih + u ⊙ h_{t−1}
+    + b_hh), each unit with its own recurrent weight. torch.nn.RNN's parameters, except that
+    weight_hh_l{k} is the vector u, (H,). docs/adding-a-cell.md."""
+
+    KEY = "indrnn"
 
 
 class _MaskedVariant(CellStack):

@@ -20,6 +20,7 @@ from types import ModuleType
 
 from scratch import record_state_grads, registry, step_pair
 from tasks.errors import BadInput
+from tasks.init import GATED
 
 IMPLS = ("scratch", "reference")
 OLD_SPELLINGS = {"rnn": "rnn_tanh"}  # what --cell took before the registry's keys
@@ -31,7 +32,6 @@ RATES = {
     "variational": {"dropout_input": 0.25, "dropout_hidden": 0.25},
     "zoneout": {"zoneout_h": 0.05, "zoneout_c": 0.5},
 }
-GATED = {4: "LSTM", 3: "GRU", 1: "RNN"}  # gate blocks -> the core cell a cell varies
 
 
 @dataclass(frozen=True)
@@ -44,13 +44,18 @@ class Choice:
     picks: dict  # the layer's arguments that pick this cell (the RNN's nonlinearity)
     options: dict  # the tasks' rates for the layer's own arguments (a variant's dropout)
     states: int  # state tensors a step carries: 1 (h), or 2 (h, c) for the LSTMs
-    kind: str  # "RNN", "LSTM", "GRU" or "minimal" (no matrix W_hh): what --init and
-    #            --forget-bias see (tasks/init.py)
+    kind: str  # "RNN", "LSTM", "GRU", "minimal" (no W_hh) or "vector" (W_hh a vector u):
+    #            what --init and --forget-bias see (tasks/init.py's cell_of)
 
 
 def _choice(key: str) -> Choice:
     cell = registry.cell(key)
-    has_W_hh = "weight_hh" in cell.kinds and cell.recurrent_weight == "matrix"
+    if "weight_hh" not in cell.kinds:
+        kind = "minimal"
+    elif cell.recurrent_weight == "vector":
+        kind = "vector"
+    else:
+        kind = GATED[cell.num_gates]
     return Choice(
         layer=cell.layer,
         about=cell.about,
@@ -58,7 +63,7 @@ def _choice(key: str) -> Choice:
         picks=dict(cell.layer_options),
         options=RATES.get(key, {}),
         states=len(cell.states),
-        kind=GATED[cell.num_gates] if has_W_hh else "minimal",
+        kind=kind,
     )
 
 

@@ -225,6 +225,7 @@ CORE = {
     "zoneout": "LSTM",
     "mingru": None,
     "minlstm": None,
+    "indrnn": None,  # its W_hh is a vector u, not the matrix the schemes draw
 }
 
 

@@ -24,6 +24,7 @@ VARIANTS = {  # public name -> (registry key, the options its masks need)
     "ChoGRU": ("chogru", {}),
     "VariationalLSTM": ("variational", {"dropout_input": 0.3, "dropout_hidden": 0.4}),
     "ZoneoutLSTM": ("zoneout", {"zoneout_h": 0.3, "zoneout_c": 0.2}),
+    "IndRNN": ("indrnn", {}),
 }
 TOL = 1e-12
 f64 = torch.float64
@@ -63,7 +64,8 @@ def layer_inputs(mode, batch_sizes, I=2, H=3, seed=0):
 
     G = cell.num_gates * H
     tensors = [leaf(T, I), *(leaf(N, H) for _ in cell.states)]
-    tensors += [leaf(G, I), leaf(G, H), leaf(G), leaf(G), None]
+    W_hh = leaf(G, H) if cell.recurrent_weight == "matrix" else leaf(H)  # the IndRNN's u: (H,)
+    tensors += [leaf(G, I), W_hh, leaf(G), leaf(G), None]
     tensors += [leaf(*p.shape(H)) for p in cell.extra]
     masks = {}
     for name, kind in cell.masks.items():
