@@ -1,8 +1,13 @@
 """Elman RNN, LSTM and GRU from first principles, with hand-written backpropagation through time.
 
-Three layers, each small: the cells (elman.py, lstm.py, gru.py: one step forward and the same
-step backward), the unrolling over time (unroll.py: the loop and BPTT), and the torch.nn-
-compatible modules (modules.py, cells.py). Start reading at docs/cells.md.
+Two rooms and the hall between them. equations/: one file per cell, its step forward and the
+same step backward, one line per equation, and its declaration (elman.py, lstm.py, gru.py, the
+variants, the minimal RNNs, indrnn.py). fast/: what bptt="manual" runs, the same equations as
+buffered layer loops, the scan, the workspace. The hall: what a cell declares and the one list
+of cells (declaration.py, registry.py), packed time (steps.py), the loop over time and BPTT
+(unroll.py), the autograd bridge that makes our BPTT one operator per layer and direction
+(function.py), and the torch.nn-compatible modules (modules.py, cells.py, variants.py,
+minimal.py). Start reading at docs/cells.md.
 """
 
 from scratch import registry

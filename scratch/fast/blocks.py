@@ -43,10 +43,10 @@ def begin_backward(steps: Steps, d_outputs: tuple, d_h_n: Tensor, h0: Tensor) ->
     return d_h, torch.zeros_like(h0), (torch.empty_like(h0), torch.empty_like(h0))
 
 
-def state_grad_views(steps: Steps, state_grads: dict | None, state: str) -> tuple | None:
-    """Per-step views of the recorder's buffer (state_grads) for ``state`` ("h", "c"), or None
-    when nothing records."""
-    return None if state_grads is None else steps.split(state_grads[state])
+def state_grad_views(steps: Steps, state_grads: dict | None, *states: str) -> tuple:
+    """Per-step views of the recorder's buffer (state_grads) for each of ``states`` ("h",
+    "c"): a tuple with one entry per state, each None when nothing records."""
+    return tuple(None if state_grads is None else steps.split(state_grads[s]) for s in states)
 
 
 def carry(

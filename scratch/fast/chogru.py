@@ -58,7 +58,7 @@ def chogru_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, state_grads):
     d_ar, d_az, d_an, d_arz = steps.split_columns(D, H, (0, 1), (1, 2), (2, 3), (0, 2))
     r_s, z_s, d_Ys = steps.split(r), steps.split(z), steps.split(d_Y)
     W_hrz, W_hn = w.W_hh[: 2 * H], w.W_hh[2 * H :]
-    recorded, d_s_buffer = state_grad_views(steps, state_grads, "h"), torch.empty_like(h0)
+    (recorded,), d_s_buffer = state_grad_views(steps, state_grads, "h"), torch.empty_like(h0)
     d_h, d_h0, buffers = begin_backward(steps, d_Ys, d_state_n[0], h0)  # d_h: dL/dh_t
     for k, t in enumerate(steps.backward_order):
         if recorded is not None:

@@ -43,7 +43,7 @@ def elman_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, state_grads, re
     else:
         torch.addcmul(Y.new_ones(()), Y, Y, value=-1, out=d_A)  # 1 − h²
     d_Ys, d_As = steps.split(d_Y), steps.split(d_A)
-    recorded = state_grad_views(steps, state_grads, "h")
+    (recorded,) = state_grad_views(steps, state_grads, "h")
     d_h, d_h0, buffers = begin_backward(steps, d_Ys, d_state_n[0], h0)  # d_h: dL/dh_t
     for k, t in enumerate(steps.backward_order):
         if recorded is not None:

@@ -82,7 +82,7 @@ def gru_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, state_grads):
     d_hn, d_ar, d_az, d_an, d_hp = steps.split_columns(D, H, (0, 1), (1, 2), (2, 3), (3, 4), (0, 3))
     W_hh_nrz = _nrz(w.W_hh)  # W_hh's rows n, r, z, as d_ĥ_t's columns
     z_s, d_Ys = steps.split(rzn[:, H : 2 * H]), steps.split(d_Y)
-    recorded = state_grad_views(steps, state_grads, "h")
+    (recorded,) = state_grad_views(steps, state_grads, "h")
     d_h, d_h0, buffers = begin_backward(steps, d_Ys, d_state_n[0], h0)  # d_h: dL/dh_t
     blocks = runs(steps, 9 * H)  # the factors read 3H + H + H columns, write 4H
     for k, t in enumerate(steps.backward_order):

@@ -99,10 +99,7 @@ def lnlstm_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, state_grads):
     gain_ih, gain_hh, gain_c = ln["ln_ih_weight"], ln["ln_hh_weight"], ln["ln_c_weight"]
     # Σ over steps of d_â ⊙ ẑ_ih, d_â ⊙ ẑ_hh, d_â, d_LN_c ⊙ ẑ_c, d_LN_c, row by row
     sums = [h0.new_zeros(h0.shape[0], n) for n in (4 * H, 4 * H, 4 * H, H, H)]
-    rec_h, rec_c = (
-        state_grad_views(steps, state_grads, "h"),
-        state_grad_views(steps, state_grads, "c"),
-    )
+    rec_h, rec_c = state_grad_views(steps, state_grads, "h", "c")
     d_h_n, d_c_next = d_state_n
     work = h0.new_empty(h0.shape[0], 4 * H)  # one step's temporary, reused
     d_h, d_h0, buffers = begin_backward(steps, d_Ys, d_h_n, h0)  # d_h: dL/dh_t

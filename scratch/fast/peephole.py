@@ -57,10 +57,7 @@ def peephole_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, state_grads)
     d_ao, d_ai, d_af, d_As, d_c_prevs = steps.split_columns(grads, H, *spans)
     c_grad = steps.split(grads[:, H:].view(-1, 4, H))  # i, f, g, c_{t−1} as (N, 4, H)
     d_Ys, d_h_d_cs = steps.split(d_Y), steps.split(d_h_d_c)
-    rec_h, rec_c = (
-        state_grad_views(steps, state_grads, "h"),
-        state_grad_views(steps, state_grads, "c"),
-    )
+    rec_h, rec_c = state_grad_views(steps, state_grads, "h", "c")
     d_h_n, d_c_next = d_state_n
     d_h, d_h0, buffers = begin_backward(steps, d_Ys, d_h_n, h0)  # d_h: dL/dh_t
     for k, t in enumerate(steps.backward_order):

@@ -59,10 +59,7 @@ def zoneout_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, state_grads):
     unkept_c = torch.sub(1, D_c)  # 1 − d^c = ∂c_t/∂c̃_t
     d_Ys, d_h_d_cnews, unkept_cs = map(steps.split, (d_Y, d_h_d_cnew, unkept_c))
     kept_h, kept_c = steps.split(D_h), steps.split(D_c)
-    rec_h, rec_c = (
-        state_grad_views(steps, state_grads, "h"),
-        state_grad_views(steps, state_grads, "c"),
-    )
+    rec_h, rec_c = state_grad_views(steps, state_grads, "h", "c")
     d_h_n, d_c_next = d_state_n
     d_h, d_h0, buffers = begin_backward(steps, d_Ys, d_h_n, h0)  # d_h: dL/dh_t
     for k, t in enumerate(steps.backward_order):
