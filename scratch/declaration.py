@@ -121,6 +121,8 @@ class Cell:
     input_mask: str | None = None  # a "sequence" mask that multiplies x_t before the input
     #                   projection, x̂_t = (x_t ⊙ m) W_ihᵀ + b (variational dropout on x)
     torch_nn: str | None = None  # the torch.nn layer that computes this cell ("LSTM"), if any
+    step_tangent: Callable | None = None  # forward mode: step_tangent(x̂̇_t, ṡtate_{t−1}, w, ẇ,
+    #                   saved) -> ṡtate_t; without one, autograd's forward mode over the step
 
     @property
     def name(self) -> str:
