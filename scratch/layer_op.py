@@ -186,7 +186,8 @@ def _backward(ctx, grads):
     out = layer_backward(d_y, d_state_n, x, N, present, absent, y, tape, key, reverse, fast)
     n_masks = len(registry.cell(key).masks)
     d_present = [*out[1:], *(None for _ in range(n_masks))]
-    return out[0], None, d_present, None, None, None, None
+    no_grad_absent = [] if not absent else None  # an empty list is a list of tensors to pytree
+    return out[0], None, d_present, no_grad_absent, None, None, None
 
 
 layer.register_autograd(_backward, setup_context=_setup_context)
