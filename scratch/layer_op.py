@@ -169,6 +169,8 @@ def _(d_y, d_state_n, x, N, present, absent, y, tape, key, reverse, fast):
 def _setup_context(ctx, inputs, output):
     x, N, present, absent, key, reverse, fast = inputs
     n = len(registry.cell(key).states)
+    ctx.mark_non_differentiable(*output[1 + n :])  # the tape: no zero-filled gradients for it
+    ctx.set_materialize_grads(False)
     ctx.save_for_backward(x, *present, output[0], *output[1 + n :])
     ctx.layer = (N, key, reverse, fast, len(present), list(absent), n)
 
