@@ -121,6 +121,24 @@ def compile_fullgraph(impl: Impl) -> str:
     return agree(eager_grads(module, x, compiled), eager_grads(module, x), EXACT)
 
 
+def compile_dynamic(impl: Impl) -> str:
+    """One compiled program for every length and batch: dynamic=True, two other sizes."""
+    module = impl.make()
+    compiled = torch.compile(module, fullgraph=True, dynamic=True)
+    answers = []
+    for length, batch in ((L, N), (2 * L + 1, N + 3)):
+        x = inputs(seed=length, length=length, batch=batch)
+        answers.append(agree(eager_grads(module, x, compiled), eager_grads(module, x), EXACT))
+    return ", ".join(answers)
+
+
+def compile_with_breaks(impl: Impl) -> str:
+    """torch.compile as most programs call it: graph breaks allowed."""
+    module, x = impl.make(), inputs()
+    compiled = torch.compile(module)
+    return agree(eager_grads(module, x, compiled), eager_grads(module, x), EXACT)
+
+
 def compile_time(length: int) -> Callable[[Impl], str]:
     def row(impl: Impl) -> str:
         torch._dynamo.reset()
@@ -271,6 +289,18 @@ def grads_batched(impl: Impl) -> str:
     return agree(got, torch.stack(want), EXACT)
 
 
+def func_hessian(impl: Impl) -> str:
+    """torch.func.hessian (jacfwd of jacrev) of a scalar of the output w.r.t. the input."""
+    module, x = impl.make(), inputs(length=3, batch=1)
+
+    def f(x):
+        y = module(x)[0]
+        return (y * y.cos()).sum()
+
+    got = torch.func.hessian(f)(x)
+    return agree(got, torch.autograd.functional.hessian(f, x), EXACT)
+
+
 def func_grad(impl: Impl) -> str:
     module = impl.make()
     p = params_of(module)
@@ -306,6 +336,8 @@ def compiled_speed(impl: Impl, repeats: int = 15) -> str:
 
 ROWS: dict[str, Callable[[Impl], str]] = {
     "torch.compile(fullgraph=True)": compile_fullgraph,
+    "torch.compile (graph breaks allowed)": compile_with_breaks,
+    "torch.compile(fullgraph=True, dynamic=True)": compile_dynamic,
     "compile time, T = 16": compile_time(16),
     "compile time, T = 1024": compile_time(1024),
     "compiled ÷ eager time, T = 100 (fwd+bwd)": compiled_speed,
@@ -316,6 +348,7 @@ ROWS: dict[str, Callable[[Impl], str]] = {
     "torch.func.jvp": func_jvp,
     "torch.autograd.forward_ad": forward_ad,
     "torch.func.jacfwd": func_jacfwd,
+    "torch.func.hessian": func_hessian,
     "Hessian-vector product (jvp of grad)": hessian_vector,
     "double backward": double_backward,
     "torch.utils.checkpoint": checkpointed,

@@ -15,6 +15,7 @@ SLOW = {
     "compiled ÷ eager time, T = 100 (fwd+bwd)",
 }
 SLOW |= {"torch.compile(fullgraph=True)", "torch.export, dynamic T and batch"}  # test_compile.py
+SLOW |= {"torch.compile (graph breaks allowed)"}  # the same operator as fullgraph
 
 
 @pytest.mark.parametrize("label", [k for k in ROWS if k not in SLOW])
