@@ -48,8 +48,8 @@ def layer(
     out = ManualBPTT.forward(_layer(key, x.shape[0] // N, N, reverse, fast), x, *tensors)
     n = len(registry.cell(key).states)
     y, state_n, leaves = out[0], out[1 : 1 + n], out[2 + n :]
-    if not fast:  # the readable loop's tape has a tuple per step: its backward recomputes it
-        return [y, *state_n]
+    if _tape_shapes(key, reverse, fast, _signature(tensors, n)) is None:
+        return [y, *state_n]  # a tape the operator cannot return: its backward recomputes it
     return [y, *state_n, *_unaliased(leaves, (x, *tensors, y))]
 
 
@@ -78,7 +78,7 @@ def _(x, N, present, absent, key, reverse, fast):
     rows = x.shape[0]
     tensors = _full(present, absent)
     n = len(registry.cell(key).states)
-    shapes = _tape_shapes(key, reverse, fast, _signature(tensors, n)) if fast else []
+    shapes = _tape_shapes(key, reverse, fast, _signature(tensors, n)) or []
     states = [x.new_empty(t.shape) for t in tensors[:n]]
     tape = [x.new_empty([a + b * N + c * rows for a, b, c in dims]) for dims in shapes]
     return [x.new_empty(rows, tensors[0].shape[-1]), *states, *tape]
@@ -109,11 +109,17 @@ def _probe(key, reverse, fast, signature, L, N):
 
 
 @cache
-def _tape_shapes(key, reverse, fast, signature) -> list[list[tuple[int, int, int]]]:
-    """Each tape dimension as a + b·N + c·L·N (L·N: the rows of x), from three probes."""
-    (_, at22), (_, at32), (_, at23) = (
-        _probe(key, reverse, fast, signature, L, N) for L, N in ((2, 2), (3, 2), (2, 3))
+def _tape_shapes(key, reverse, fast, signature) -> list[list[tuple[int, int, int]]] | None:
+    """Each tape dimension as a + b·N + c·L·N (L·N: the rows of x), from three probes and
+    checked on a fourth; None where the tape has no such shapes (the readable loop keeps a
+    tuple per step; a loop may round its buffers up): then the backward recomputes it."""
+    if not fast:
+        return None
+    (_, at22), (_, at32), (_, at23), (_, at53) = (
+        _probe(key, reverse, fast, signature, L, N) for L, N in ((2, 2), (3, 2), (2, 3), (5, 3))
     )
+    if not len(at22) == len(at32) == len(at23) == len(at53):
+        return None
     shapes = []
     for s22, s32, s23 in zip(at22, at32, at23, strict=True):
         dims = []
@@ -122,7 +128,8 @@ def _tape_shapes(key, reverse, fast, signature) -> list[list[tuple[int, int, int
             b = d23 - d22 - 2 * c
             dims.append((d22 - 2 * b - 4 * c, b, c))
         shapes.append(dims)
-    return shapes
+    predicted = [tuple(a + b * 3 + c * 15 for a, b, c in dims) for dims in shapes]
+    return shapes if predicted == at53 else None
 
 
 def structure(key, reverse, fast, tensors) -> object:
@@ -148,9 +155,9 @@ def layer_backward(
     """Our BPTT: [dL/dx, then dL/d(each of the layer's tensors that is present, not a mask)]."""
     tensors = _full(present, absent)
     layer_ = _layer(key, x.shape[0] // N, N, reverse, fast)
-    if fast:
+    if _tape_shapes(key, reverse, fast, _signature(tensors, len(layer_.cell.states))) is not None:
         how = structure(key, reverse, fast, tensors)
-    else:  # the readable loop's tape, recomputed (its y is the one the operator returned)
+    else:  # the tape, recomputed (its y is the one the operator returned)
         out = ManualBPTT.forward(layer_, x, *tensors)
         n = len(layer_.cell.states)
         how, tape, y = out[1 + n], out[2 + n :], out[0]
