@@ -23,12 +23,12 @@ import torch
 from torch import Tensor
 
 from scratch import registry
-from scratch.function import BPTTGradients, Layer, ManualBPTT, Tape
+from scratch.function import BPTTGradients, Layer, ManualBPTT, SavedLayout
 from scratch.steps import Steps
 
 
-def _layer(key: str, L: int, N: int, reverse: bool, fast: bool) -> Layer:
-    return Layer(registry.cell(key), Steps([N] * L, reverse), fast, None)
+def _layer(key: str, L: int, N: int, reverse: bool, loop: str) -> Layer:
+    return Layer(registry.cell(key), Steps([N] * L, reverse), loop, None)
 
 
 @torch.library.custom_op("scratch::layer", mutates_args=())
@@ -39,16 +39,16 @@ def layer(
     absent: list[int],
     key: str,
     reverse: bool,
-    fast: bool,
+    loop: str,
 ) -> list[Tensor]:
     """x (L·N, I), L steps of N rows, through one layer, one direction: [y (L·N, H_out),
     *state_n, *tape]. The layer's tensors (function.flatten) are those present, with None at
     ``absent``."""
     tensors = _full(present, absent)
-    out = ManualBPTT.forward(_layer(key, x.shape[0] // N, N, reverse, fast), x, *tensors)
+    out = ManualBPTT.forward(_layer(key, x.shape[0] // N, N, reverse, loop), x, *tensors)
     n = len(registry.cell(key).states)
     y, state_n, leaves = out[0], out[1 : 1 + n], out[2 + n :]
-    if _tape_shapes(key, reverse, fast, _signature(tensors, n)) is None:
+    if _tape_shapes(key, reverse, loop, _signature(tensors, n)) is None:
         return [y, *state_n]  # a tape the operator cannot return: its backward recomputes it
     return [y, *state_n, *_unaliased(leaves, (x, *tensors, y))]
 
@@ -74,11 +74,11 @@ def _full(present, absent) -> list:
 
 
 @layer.register_fake
-def _(x, N, present, absent, key, reverse, fast):
+def _(x, N, present, absent, key, reverse, loop):
     rows = x.shape[0]
     tensors = _full(present, absent)
     n = len(registry.cell(key).states)
-    shapes = _tape_shapes(key, reverse, fast, _signature(tensors, n)) or []
+    shapes = _tape_shapes(key, reverse, loop, _signature(tensors, n)) or []
     states = [x.new_empty(t.shape) for t in tensors[:n]]
     tape = [x.new_empty([a + b * N + c * rows for a, b, c in dims]) for dims in shapes]
     return [x.new_empty(rows, tensors[0].shape[-1]), *states, *tape]
@@ -93,7 +93,7 @@ def _signature(tensors, n: int) -> tuple:
 
 
 @cache
-def _probe(key, reverse, fast, signature, L, N):
+def _probe(key, reverse, loop, signature, L, N):
     """The tape's tensors' shapes when the layer runs on the meta device at (L, N)."""
     meta = {"device": "meta", "dtype": torch.float64}
     cell = registry.cell(key)
@@ -104,19 +104,19 @@ def _probe(key, reverse, fast, signature, L, N):
     ]
     I = tensors[n].shape[1]  # W_ih: (G·H, I)
     x = torch.empty(L * N, I, **meta)
-    out = ManualBPTT.forward(_layer(key, L, N, reverse, fast), x, *tensors)
+    out = ManualBPTT.forward(_layer(key, L, N, reverse, loop), x, *tensors)
     return out[1 + n], [tuple(t.shape) for t in out[2 + n :]]
 
 
 @cache
-def _tape_shapes(key, reverse, fast, signature) -> list[list[tuple[int, int, int]]] | None:
+def _tape_shapes(key, reverse, loop, signature) -> list[list[tuple[int, int, int]]] | None:
     """Each tape dimension as a + b·N + c·L·N (L·N: the rows of x), from three probes and
     checked on a fourth; None where the tape has no such shapes (the readable loop keeps a
     tuple per step; a loop may round its buffers up): then the backward recomputes it."""
-    if not fast:
+    if loop != "manual":
         return None
     (_, at22), (_, at32), (_, at23), (_, at53) = (
-        _probe(key, reverse, fast, signature, L, N) for L, N in ((2, 2), (3, 2), (2, 3), (5, 3))
+        _probe(key, reverse, loop, signature, L, N) for L, N in ((2, 2), (3, 2), (2, 3), (5, 3))
     )
     if not len(at22) == len(at32) == len(at23) == len(at53):
         return None
@@ -132,10 +132,10 @@ def _tape_shapes(key, reverse, fast, signature) -> list[list[tuple[int, int, int
     return shapes if predicted == at53 else None
 
 
-def structure(key, reverse, fast, tensors) -> object:
+def structure(key, reverse, loop, tensors) -> object:
     """How the tape's tensors sit in what the loop saved (function.pack's structure)."""
     n = len(registry.cell(key).states)
-    return _probe(key, reverse, fast, _signature(tensors, n), 2, 2)[0]
+    return _probe(key, reverse, loop, _signature(tensors, n), 2, 2)[0]
 
 
 @torch.library.custom_op("scratch::layer_backward", mutates_args=())
@@ -150,40 +150,40 @@ def layer_backward(
     tape: list[Tensor],
     key: str,
     reverse: bool,
-    fast: bool,
+    loop: str,
 ) -> list[Tensor]:
     """Our BPTT: [dL/dx, then dL/d(each of the layer's tensors that is present, not a mask)]."""
     tensors = _full(present, absent)
-    layer_ = _layer(key, x.shape[0] // N, N, reverse, fast)
-    if _tape_shapes(key, reverse, fast, _signature(tensors, len(layer_.cell.states))) is not None:
-        how = structure(key, reverse, fast, tensors)
+    layer_ = _layer(key, x.shape[0] // N, N, reverse, loop)
+    if _tape_shapes(key, reverse, loop, _signature(tensors, len(layer_.cell.states))) is not None:
+        how = structure(key, reverse, loop, tensors)
     else:  # the tape, recomputed (its y is the one the operator returned)
         out = ManualBPTT.forward(layer_, x, *tensors)
         n = len(layer_.cell.states)
         how, tape, y = out[1 + n], out[2 + n :], out[0]
     saved = (x, *tensors, y, *tape)
-    how = Tape(layer_, how, len(tensors), len(tape))
+    how = SavedLayout(layer_, how, len(tensors), len(tape))
     grads = BPTTGradients.forward(how, d_y, *d_state_n, *saved)
     return [g for g in grads if g is not None]
 
 
 @layer_backward.register_fake
-def _(d_y, d_state_n, x, N, present, absent, y, tape, key, reverse, fast):
+def _(d_y, d_state_n, x, N, present, absent, y, tape, key, reverse, loop):
     n_masks = len(registry.cell(key).masks)  # the masks come last and have no gradient
     return [torch.empty_like(x), *(torch.empty_like(t) for t in present[: len(present) - n_masks])]
 
 
 def _setup_context(ctx, inputs, output):
-    x, N, present, absent, key, reverse, fast = inputs
+    x, N, present, absent, key, reverse, loop = inputs
     n = len(registry.cell(key).states)
     ctx.mark_non_differentiable(*output[1 + n :])  # the tape: no zero-filled gradients for it
     ctx.set_materialize_grads(False)
     ctx.save_for_backward(x, *present, output[0], *output[1 + n :])
-    ctx.layer = (N, key, reverse, fast, len(present), list(absent), n)
+    ctx.layer = (N, key, reverse, loop, len(present), list(absent), n)
 
 
 def _backward(ctx, grads):
-    N, key, reverse, fast, n_present, absent, n = ctx.layer
+    N, key, reverse, loop, n_present, absent, n = ctx.layer
     saved = ctx.saved_tensors
     x, present = saved[0], list(saved[1 : 1 + n_present])
     y, tape = saved[1 + n_present], list(saved[2 + n_present :])
@@ -192,7 +192,7 @@ def _backward(ctx, grads):
         torch.zeros_like(s) if d is None else d
         for d, s in zip(grads[1 : 1 + n], present[:n], strict=True)
     ]
-    out = layer_backward(d_y, d_state_n, x, N, present, absent, y, tape, key, reverse, fast)
+    out = layer_backward(d_y, d_state_n, x, N, present, absent, y, tape, key, reverse, loop)
     n_masks = len(registry.cell(key).masks)
     d_present = [*out[1:], *(None for _ in range(n_masks))]
     no_grad_absent = [] if not absent else None  # an empty list is a list of tensors to pytree
@@ -202,9 +202,9 @@ def _backward(ctx, grads):
 layer.register_autograd(_backward, setup_context=_setup_context)
 
 
-def run(cell, x: Tensor, tensors: tuple, N, reverse: bool, fast: bool):
+def run(cell, x: Tensor, tensors: tuple, N, reverse: bool, loop: str):
     """The layer through the operator: returns (y, state_n) as run_layer does."""
     present = [t for t in tensors if t is not None]
     absent = [k for k, t in enumerate(tensors) if t is None]
-    out = layer(x, N, present, absent, cell.mode, reverse, fast)
+    out = layer(x, N, present, absent, cell.key, reverse, loop)
     return out[0], tuple(out[1 : 1 + len(cell.states)])

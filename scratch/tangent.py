@@ -63,7 +63,7 @@ def _autograd_tangent(cell: Cell, x, x_dot, state0, state0_dot, w, w_dot, steps:
         for j, p in zip(wanted, primals, strict=True):
             full[j] = p
         s0, weights = unflatten(cell, tuple(full))
-        y, state_n, _ = layer_forward(cell, x, s0, weights, steps, False)
+        y, state_n, _ = layer_forward(cell, x, s0, weights, steps, "readable")
         return y, state_n
 
     primals = (x, *(tensors[j] for j in wanted))
