@@ -11,8 +11,8 @@ to trace the graph around the node is
 - an autograd rule: our BPTT, itself a second operator (``scratch::layer_backward``), so that
   the backward graph too holds the loop as one node.
 
-The forward operator returns, beside y and the final state, what the loop saved for BPTT (the
-tape), as function.py's ManualBPTT does; the fake function learns the tape's layout and how each
+The forward operator returns, beside y and the final state, what the loop saved for BPTT, as
+function.py's ManualBPTT does; the fake function learns the layout of those tensors and how each
 of its dimensions grows with T and the batch by running the layer on the meta device at three
 small sizes (no arithmetic, only shapes), once per kind of layer.
 """
@@ -42,19 +42,19 @@ def layer(
     loop: str,
 ) -> list[Tensor]:
     """x (L·N, I), L steps of N rows, through one layer, one direction: [y (L·N, H_out),
-    *state_n, *tape]. The layer's tensors (function.flatten) are those present, with None at
+    *state_n, *what the loop saved]. The layer's tensors (function.flatten) are those present, with None at
     ``absent``."""
     tensors = _full(present, absent)
     out = ManualBPTT.forward(_layer(key, x.shape[0] // N, N, reverse, loop), x, *tensors)
     n = len(registry.cell(key).states)
     y, state_n, leaves = out[0], out[1 : 1 + n], out[2 + n :]
-    if _tape_shapes(key, reverse, loop, _signature(tensors, n)) is None:
-        return [y, *state_n]  # a tape the operator cannot return: its backward recomputes it
+    if _saved_shapes(key, reverse, loop, _signature(tensors, n)) is None:
+        return [y, *state_n]  # saved tensors it cannot return: the backward recomputes them
     return [y, *state_n, *_unaliased(leaves, (x, *tensors, y))]
 
 
 def _unaliased(leaves, others) -> list[Tensor]:
-    """An operator's outputs may not share memory with its inputs or each other: a tape
+    """An operator's outputs may not share memory with its inputs or each other: a saved
     tensor that does (a view of a buffer another one is in) is copied."""
     seen = {t.untyped_storage().data_ptr() for t in others if t is not None}
     out = []
@@ -78,10 +78,10 @@ def _(x, N, present, absent, key, reverse, loop):
     rows = x.shape[0]
     tensors = _full(present, absent)
     n = len(registry.cell(key).states)
-    shapes = _tape_shapes(key, reverse, loop, _signature(tensors, n)) or []
+    shapes = _saved_shapes(key, reverse, loop, _signature(tensors, n)) or []
     states = [x.new_empty(t.shape) for t in tensors[:n]]
-    tape = [x.new_empty([a + b * N + c * rows for a, b, c in dims]) for dims in shapes]
-    return [x.new_empty(rows, tensors[0].shape[-1]), *states, *tape]
+    loop_saved = [x.new_empty([a + b * N + c * rows for a, b, c in dims]) for dims in shapes]
+    return [x.new_empty(rows, tensors[0].shape[-1]), *states, *loop_saved]
 
 
 def _signature(tensors, n: int) -> tuple:
@@ -94,7 +94,7 @@ def _signature(tensors, n: int) -> tuple:
 
 @cache
 def _probe(key, reverse, loop, signature, L, N):
-    """The tape's tensors' shapes when the layer runs on the meta device at (L, N)."""
+    """The shapes of the tensors the loop saves, when the layer runs on the meta device at (L, N)."""
     meta = {"device": "meta", "dtype": torch.float64}
     cell = registry.cell(key)
     n = len(cell.states)
@@ -109,10 +109,11 @@ def _probe(key, reverse, loop, signature, L, N):
 
 
 @cache
-def _tape_shapes(key, reverse, loop, signature) -> list[list[tuple[int, int, int]]] | None:
-    """Each tape dimension as a + b·N + c·L·N (L·N: the rows of x), from three probes and
-    checked on a fourth; None where the tape has no such shapes (the readable loop keeps a
-    tuple per step; a loop may round its buffers up): then the backward recomputes it."""
+def _saved_shapes(key, reverse, loop, signature) -> list[list[tuple[int, int, int]]] | None:
+    """Each dimension of each saved tensor as a + b·N + c·L·N (L·N: the rows of x), from
+    three probes and checked on a fourth; None where they have no such shapes (the readable
+    loop saves a tuple per step; the scan keeps T + 1 steps in a dimension of their own):
+    then the backward recomputes them."""
     if loop != "manual":
         return None
     (_, at22), (_, at32), (_, at23), (_, at53) = (
@@ -133,7 +134,7 @@ def _tape_shapes(key, reverse, loop, signature) -> list[list[tuple[int, int, int
 
 
 def structure(key, reverse, loop, tensors) -> object:
-    """How the tape's tensors sit in what the loop saved (function.pack's structure)."""
+    """How the saved tensors sit in what the loop saved (function.pack's structure)."""
     n = len(registry.cell(key).states)
     return _probe(key, reverse, loop, _signature(tensors, n), 2, 2)[0]
 
@@ -147,7 +148,7 @@ def layer_backward(
     present: list[Tensor],
     absent: list[int],
     y: Tensor,
-    tape: list[Tensor],
+    loop_saved: list[Tensor],
     key: str,
     reverse: bool,
     loop: str,
@@ -155,20 +156,20 @@ def layer_backward(
     """Our BPTT: [dL/dx, then dL/d(each of the layer's tensors that is present, not a mask)]."""
     tensors = _full(present, absent)
     layer_ = _layer(key, x.shape[0] // N, N, reverse, loop)
-    if _tape_shapes(key, reverse, loop, _signature(tensors, len(layer_.cell.states))) is not None:
+    if _saved_shapes(key, reverse, loop, _signature(tensors, len(layer_.cell.states))) is not None:
         how = structure(key, reverse, loop, tensors)
-    else:  # the tape, recomputed (its y is the one the operator returned)
+    else:  # what the loop saved, recomputed (its y is the one the operator returned)
         out = ManualBPTT.forward(layer_, x, *tensors)
         n = len(layer_.cell.states)
-        how, tape, y = out[1 + n], out[2 + n :], out[0]
-    saved = (x, *tensors, y, *tape)
-    how = SavedLayout(layer_, how, len(tensors), len(tape))
+        how, loop_saved, y = out[1 + n], out[2 + n :], out[0]
+    saved = (x, *tensors, y, *loop_saved)
+    how = SavedLayout(layer_, how, len(tensors), len(loop_saved))
     grads = BPTTGradients.forward(how, d_y, *d_state_n, *saved)
     return [g for g in grads if g is not None]
 
 
 @layer_backward.register_fake
-def _(d_y, d_state_n, x, N, present, absent, y, tape, key, reverse, loop):
+def _(d_y, d_state_n, x, N, present, absent, y, loop_saved, key, reverse, loop):
     n_masks = len(registry.cell(key).masks)  # the masks come last and have no gradient
     return [torch.empty_like(x), *(torch.empty_like(t) for t in present[: len(present) - n_masks])]
 
@@ -176,7 +177,7 @@ def _(d_y, d_state_n, x, N, present, absent, y, tape, key, reverse, loop):
 def _setup_context(ctx, inputs, output):
     x, N, present, absent, key, reverse, loop = inputs
     n = len(registry.cell(key).states)
-    ctx.mark_non_differentiable(*output[1 + n :])  # the tape: no zero-filled gradients for it
+    ctx.mark_non_differentiable(*output[1 + n :])  # what the loop saved: no zero-filled gradients
     ctx.set_materialize_grads(False)
     ctx.save_for_backward(x, *present, output[0], *output[1 + n :])
     ctx.layer = (N, key, reverse, loop, len(present), list(absent), n)
@@ -186,13 +187,13 @@ def _backward(ctx, grads):
     N, key, reverse, loop, n_present, absent, n = ctx.layer
     saved = ctx.saved_tensors
     x, present = saved[0], list(saved[1 : 1 + n_present])
-    y, tape = saved[1 + n_present], list(saved[2 + n_present :])
+    y, loop_saved = saved[1 + n_present], list(saved[2 + n_present :])
     d_y = torch.zeros_like(y) if grads[0] is None else grads[0]
     d_state_n = [
         torch.zeros_like(s) if d is None else d
         for d, s in zip(grads[1 : 1 + n], present[:n], strict=True)
     ]
-    out = layer_backward(d_y, d_state_n, x, N, present, absent, y, tape, key, reverse, loop)
+    out = layer_backward(d_y, d_state_n, x, N, present, absent, y, loop_saved, key, reverse, loop)
     n_masks = len(registry.cell(key).masks)
     d_present = [*out[1:], *(None for _ in range(n_masks))]
     no_grad_absent = [] if not absent else None  # an empty list is a list of tensors to pytree
