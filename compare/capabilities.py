@@ -314,7 +314,7 @@ def func_grad(impl: Impl) -> str:
     return agree(tuple(got.values()), want[1:], EXACT)
 
 
-def compiled_speed(impl: Impl, repeats: int = 15) -> str:
+def compiled_speed(impl: Impl, repeats: int = 15, hidden: int = 64, batch: int = 32) -> str:
     """Steady-state time of forward and backward, compiled ÷ eager: medians of interleaved
     runs at a size where the loop, not Python, takes the time (float32)."""
     torch.manual_seed(0)
@@ -322,8 +322,8 @@ def compiled_speed(impl: Impl, repeats: int = 15) -> str:
     kw = {"bptt": "manual"} if impl.module is scratch else {}
     if kind == "RNN":
         kw["nonlinearity"] = impl.cell.removeprefix("rnn_")
-    module = getattr(impl.module, kind)(32, 64, **kw)
-    x = torch.randn(100, 32, 32)
+    module = getattr(impl.module, kind)(32, hidden, **kw)
+    x = torch.randn(100, batch, 32)
     compiled = torch.compile(module, fullgraph=True)
     times: dict[str, list[float]] = {"eager": [], "compiled": []}
     for k in range(repeats + 2):  # two warm-up rounds, then interleaved
