@@ -38,13 +38,21 @@ def answers(module, run, x) -> tuple:
         ("LSTM", "manual", {"proj_size": 2, "bidirectional": True}),
         ("GRU", "manual", {"num_layers": 2}),
         ("LSTM", "readable", {}),
-        ("MinGRU", "manual", {}),  # a tape the operator cannot return: backward recomputes it
+        ("MinGRU", "manual", {}),  # saved tensors the operator cannot return: recomputed
     ],
 )
 def test_compiled_module_gives_the_eager_numbers(name, bptt, kw):
     module = make(name, bptt, **kw)
     x = torch.randn(6, 2, 3, dtype=torch.float64)
     compiled = torch.compile(module, fullgraph=True)
+    torch.testing.assert_close(answers(module, compiled, x), answers(module, module, x), **EXACT)
+
+
+def test_under_bptt_autograd_the_compiler_traces_the_readable_loop():
+    """No operator there: autograd over the Python loop is what that choice asks for."""
+    module = make("RNN", "autograd")
+    x = torch.randn(2, 2, 3, dtype=torch.float64)
+    compiled = torch.compile(module, fullgraph=True, backend="aot_eager")  # no code generation
     torch.testing.assert_close(answers(module, compiled, x), answers(module, module, x), **EXACT)
 
 
