@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 from cmdline import Parser, reason
-from compare import bench, cuda, equiv, report, tables, tasks_check
+from compare import bench, capabilities, cuda, equiv, report, tables, tasks_check
 from compare.harness import DTYPES
 from compare.results import Results
 
@@ -246,7 +246,7 @@ def build_parser() -> Parser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_options(parser, SECTIONS, top=True)
-    sub = parser.add_subparsers(dest="section", metavar="{equiv,bench,tasks}")
+    sub = parser.add_subparsers(dest="section", metavar="{equiv,bench,tasks,capabilities}")
     helps = {
         "equiv": "only the equivalence matrix",
         "bench": "only the benchmark",
@@ -254,6 +254,11 @@ def build_parser() -> Parser:
     }
     for section, text in helps.items():
         add_options(sub.add_parser(section, help=text, description=text), (section,), top=False)
+    sub.add_parser(  # main() hands it to compare/capabilities.py, which has its own options
+        "capabilities",
+        help="try compile, export, vmap, forward mode, ... on scratch and torch.nn, now",
+        add_help=False,
+    )
     return parser
 
 
@@ -271,6 +276,9 @@ def prepare_out(parser: Parser, out: Path | None) -> tuple[Path, Path]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the sections the command line asks for; return the exit status."""
+    given = sys.argv[1:] if argv is None else argv
+    if given[:1] == ["capabilities"]:  # its own small command, with no report folder
+        return capabilities.main(given[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     out, folder = prepare_out(parser, args.out)

@@ -134,6 +134,8 @@ class Cell:
     layer_options: Mapping[str, object] = field(default_factory=dict)  # the layer's arguments
     #                   that pick this cell ({"nonlinearity": "relu"})
     torch_nn: str | None = None  # the torch.nn layer that computes this cell ("LSTM"), if any
+    step_tangent: Callable | None = None  # forward mode: step_tangent(x̂̇_t, ṡtate_{t−1}, w, ẇ,
+    #                   saved) -> ṡtate_t; without one, autograd's forward mode over the step
 
     @property
     def num_gates(self) -> int:

@@ -7,6 +7,12 @@ hand-written even when autograd asks for a graph of them (``create_graph=True``,
 ``torch.func.grad`` and ``vjp`` always do): only the second-order gradients, which our BPTT
 does not derive, come from torch.func, over the readable loop recomputed from the inputs.
 
+Both carry their own rules for torch.func's other transforms: ``vmap`` runs the layer once per
+member of the batch (loop_vmap), ``jvp`` runs our tangent recurrence (tangent.py) for
+ManualBPTT and, for BPTTGradients (forward over reverse: Hessian-vector products), torch.func's
+forward mode over the readable loop's VJP. Under torch.compile and torch.export a layer is the
+operator of layer_op.py instead, whose autograd rule is the same BPTT.
+
 Both are written in the ``setup_context`` form that torch.func requires. What the forward loop
 saved for BPTT leaves ``forward`` as extra outputs, marked non-differentiable, so that every
 saved tensor is an input or an output; tensors it shares with the inputs or the output are
@@ -17,17 +23,14 @@ from dataclasses import dataclass, replace
 
 import torch
 from torch import Tensor
+from torch.autograd import forward_ad
 
 from scratch import recorder
 from scratch.declaration import STANDARD_KINDS, Cell, Weights
 from scratch.fast import workspace
 from scratch.steps import Steps
+from scratch.tangent import layer_tangent
 from scratch.unroll import layer_backward, layer_forward
-
-NOT_TRANSFORMABLE = (
-    "scratch layers with bptt='manual' or 'readable' compute their gradients by hand, which "
-    "torch.func.{} cannot transform; build the layer with bptt='autograd' to use it"
-)
 
 
 def flatten(cell: Cell, state0: tuple, w: Weights) -> tuple:
@@ -106,6 +109,7 @@ class ManualBPTT(torch.autograd.Function):
         ctx.mark_non_differentiable(*leaves)
         ctx.set_materialize_grads(False)  # no zero-filled gradients for what the loop saved
         ctx.save_for_backward(x, *tensors, output[0], *leaves)
+        ctx.save_for_forward(x, *tensors)
         ctx.layout = SavedLayout(layer, output[1 + n], len(tensors), len(leaves))
 
     @staticmethod
@@ -124,11 +128,22 @@ class ManualBPTT(torch.autograd.Function):
 
     @staticmethod
     def vmap(info, in_dims, *args):
-        raise RuntimeError(NOT_TRANSFORMABLE.format("vmap"))
+        """vmap: the layer once per member of the batch, the results stacked (see loop_vmap)."""
+        return loop_vmap(ManualBPTT, info, in_dims, args)
 
     @staticmethod
-    def jvp(ctx, *tangents):
-        raise RuntimeError(NOT_TRANSFORMABLE.format("jvp (forward-mode AD)"))
+    def jvp(ctx, _, x_dot, *tensor_dots):
+        """Forward mode: our tangent recurrence (tangent.py) beside the layer's forward."""
+        layer = ctx.layout.layer
+        x, *tensors = ctx.saved_tensors
+        x_dot = torch.zeros_like(x) if x_dot is None else x_dot
+        dots = _tangents(layer.cell, tensors, tensor_dots)
+        state0, w = unflatten(layer.cell, tuple(tensors))
+        state0_dot, w_dot = unflatten(layer.cell, dots)
+        _, (y_dot, state_n_dot) = layer_tangent(
+            layer.cell, x, x_dot, state0, state0_dot, w, w_dot, layer.steps
+        )
+        return (y_dot, *state_n_dot, None, *(None for _ in range(ctx.layout.n_leaves)))
 
 
 class BPTTGradients(torch.autograd.Function):
@@ -142,10 +157,16 @@ class BPTTGradients(torch.autograd.Function):
         state0, w = unflatten(layer.cell, tensors)
         saved = unpack(layout.structure, leaves, (x, *tensors, y))
         buffers = recorder.buffers(layer.record_key, layer.cell, state0, layer.steps)
-        steps, need_d_x = layer.steps, layout.need_d_x
+        steps, need_d_x, loop = layer.steps, layout.need_d_x, layer.loop
+        if loop == "manual" and _legacy_batched(d_y, *d_state_n):
+            # torch.autograd.functional's vectorize=True and is_grads_batched run torch's
+            # legacy vmap, which cannot batch the manual loop's in-place work: our readable
+            # BPTT serves them, over its own saved tensors.
+            loop = "readable"
+            saved = layer_forward(layer.cell, x, state0, w, steps, loop)[2]
         with workspace.scope():  # the manual loops' gradient buffers: none is returned
             d_x, d_state0, d_w = layer_backward(
-                layer.cell, layer.loop, d_y, d_state_n, x, w, steps, saved, need_d_x, buffers
+                layer.cell, loop, d_y, d_state_n, x, w, steps, saved, need_d_x, buffers
             )
         recorder.store(layer.record_key, buffers, layer.steps)
         d_params = [
@@ -159,7 +180,40 @@ class BPTTGradients(torch.autograd.Function):
         n = len(layout.layer.cell.states)
         x, tensors, _, _ = layout.split(rest[n:])
         ctx.save_for_backward(d_y, *rest[:n], x, *tensors)
+        ctx.save_for_forward(d_y, *rest[:n], x, *tensors)
         ctx.layout = layout
+
+    @staticmethod
+    def vmap(info, in_dims, *args):
+        """vmap: our BPTT once per member of the batch, the results stacked (loop_vmap)."""
+        return loop_vmap(BPTTGradients, info, in_dims, args)
+
+    @staticmethod
+    def jvp(ctx, _, d_y_dot, *rest_dots):
+        """Forward mode through our gradients (forward-over-reverse, as in Hessian-vector
+        products): torch.func.jvp of the readable loop's VJP, as ``backward`` differentiates it."""
+        layer, n = ctx.layout.layer, len(ctx.layout.layer.cell.states)
+        saved = ctx.saved_tensors
+        d_outs, inputs = saved[: 1 + n], saved[1 + n :]
+        n_params = 1 + n + len(_kinds(layer.cell))  # x, states, weights: not the masks
+        wanted = [j for j in range(n_params) if inputs[j] is not None]
+        d_outs_dot = tuple(
+            torch.zeros_like(d) if t is None else t
+            for d, t in zip(d_outs, (d_y_dot, *rest_dots[:n]), strict=True)
+        )
+        input_dots = rest_dots[n : n + len(inputs)]
+        primals = tuple(inputs[j] for j in wanted)
+        primal_dots = tuple(
+            torch.zeros_like(inputs[j]) if input_dots[j] is None else input_dots[j] for j in wanted
+        )
+        first_order = _readable_vjp(layer, inputs, wanted)
+        _, dots = torch.func.jvp(first_order, (d_outs, primals), (d_outs_dot, primal_dots))
+        out = [None] * (len(inputs))
+        for j, d in zip(wanted, dots, strict=True):
+            out[j] = d
+        if not ctx.layout.need_d_x:
+            out[0] = None
+        return tuple(out)
 
     @staticmethod
     def backward(ctx, *d_grads):
@@ -173,21 +227,7 @@ class BPTTGradients(torch.autograd.Function):
         d_outs, inputs = saved[: 1 + n], saved[1 + n :]
         n_params = 1 + n + len(_kinds(layer.cell))  # x, states, weights: not the masks
         wanted = [j for j in range(n_params) if _differentiable(inputs[j])]
-
-        def forward(*primals):
-            """(y, *state_n) of the readable loop, the wanted inputs replaced by primals."""
-            tensors = list(inputs)
-            for j, p in zip(wanted, primals, strict=True):
-                tensors[j] = p
-            state0, w = unflatten(layer.cell, tuple(tensors[1:]))
-            y, state_n, _ = layer_forward(
-                layer.cell, tensors[0], state0, w, layer.steps, "readable"
-            )
-            return (y, *state_n)
-
-        def first_order(d_outs, primals):
-            return torch.func.vjp(forward, *primals)[1](d_outs)
-
+        first_order = _readable_vjp(layer, inputs, wanted)
         primals = tuple(inputs[j] for j in wanted)
         cotangents = tuple(
             torch.zeros_like(inputs[j]) if d_grads[j] is None else d_grads[j] for j in wanted
@@ -201,6 +241,60 @@ class BPTTGradients(torch.autograd.Function):
         ]
         no_gradient = [None] * (1 + ctx.layout.n_leaves)  # the output y and what was saved
         return (None, *d_d_outs, *d_inputs, *no_gradient)
+
+
+def _readable_vjp(layer: Layer, inputs: tuple, wanted: list[int]):
+    """(d_outs, primals) -> the VJP of the readable loop's (y, *state_n) with respect to the
+    wanted inputs (x, then the layer's tensors), replaced by primals: our first-order
+    gradients as a function torch.func can differentiate again."""
+
+    def forward(*primals):
+        tensors = list(inputs)
+        for j, p in zip(wanted, primals, strict=True):
+            tensors[j] = p
+        state0, w = unflatten(layer.cell, tuple(tensors[1:]))
+        y, state_n, _ = layer_forward(layer.cell, tensors[0], state0, w, layer.steps, "readable")
+        return (y, *state_n)
+
+    def first_order(d_outs, primals):
+        return torch.func.vjp(forward, *primals)[1](d_outs)
+
+    return first_order
+
+
+def _tangents(cell: Cell, tensors, dots) -> tuple:
+    """The tangents of the layer's tensors: zeros where a tensor has none, the masks as they
+    are (a mask is not differentiated, but the tangent step reads it like the forward)."""
+    n_masks = len(cell.masks)
+    out = []
+    for k, (t, d) in enumerate(zip(tensors, dots, strict=True)):
+        if t is None or k >= len(tensors) - n_masks:
+            out.append(t if k >= len(tensors) - n_masks else None)
+        else:
+            out.append(torch.zeros_like(t) if d is None else d)
+    return tuple(out)
+
+
+def loop_vmap(function, info, in_dims, args):
+    """A vmap rule for a Function: apply it to each member of the batch in turn and stack the
+    results. Our loops work on one batch of sequences; a batch of batches (an ensemble's
+    members, or one sample per gradient) is a loop over them, exactly as a Python loop gives."""
+    runs = []
+    for b in range(info.batch_size):
+        member = [
+            a if d is None or not isinstance(a, Tensor) else a.select(d, b)
+            for a, d in zip(args, in_dims, strict=True)
+        ]
+        runs.append(function.apply(*member))
+    outputs, out_dims = [], []
+    for parts in zip(*runs, strict=True):
+        if isinstance(parts[0], Tensor):
+            outputs.append(torch.stack(parts))
+            out_dims.append(0)
+        else:  # None, or the structure of what the loop saved: the same for every member
+            outputs.append(parts[0])
+            out_dims.append(None)
+    return tuple(outputs), tuple(out_dims)
 
 
 @dataclass(frozen=True)
@@ -231,6 +325,21 @@ def _autocast_eligible(t) -> bool:
 
 def _differentiable(t) -> bool:
     return isinstance(t, Tensor) and t.requires_grad
+
+
+def _legacy_batched(*tensors) -> bool:
+    return any(torch._C._functorch.is_legacy_batchedtensor(t) for t in tensors)
+
+
+def _transformed(tensors) -> bool:
+    """Whether torch.func (vmap, jvp, grad) or torch.autograd.forward_ad sees any of these
+    tensors: then the layer must be our Function, whose rules serve those transforms."""
+    wrapped = torch._C._functorch.is_functorch_wrapped_tensor
+    if any(t is not None and wrapped(t) for t in tensors):
+        return True
+    if forward_ad._current_level < 0:  # no dual level is open
+        return False
+    return any(t is not None and forward_ad.unpack_dual(t).tangent is not None for t in tensors)
 
 
 def autocast_dtype(x: Tensor) -> torch.dtype | None:
@@ -270,8 +379,12 @@ def run_layer(
         t is not None and t.requires_grad for t in (x, *tensors)
     )
     loop = "manual" if bptt == "manual" and cell.manual_loop is not None else "readable"
+    if bptt != "autograd" and torch.compiler.is_compiling():
+        from scratch import layer_op  # it builds on this module's Functions
+
+        return layer_op.run(cell, x, tensors, state0[0].shape[0], reverse, loop)
     steps = Steps(batch_sizes, reverse)
-    if bptt != "autograd" and needs_grad:
+    if bptt != "autograd" and (needs_grad or _transformed((x, *tensors))):
         out = ManualBPTT.apply(Layer(cell, steps, loop, record_key), x, *tensors)
         return out[0], tuple(out[1 : 1 + len(cell.states)])
     y, state_n, _ = layer_forward(cell, x, state0, w, steps, loop)

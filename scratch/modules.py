@@ -192,7 +192,10 @@ class RNNBase(nn.Module):
         checks.check_input(x, self.input_size, packed)
         if not packed:
             L, N = x.shape[:2]
-            batch_sizes = [N] * L
+            # Compiled, each layer is one operator that reads T from x's shape (layer_op.py):
+            # a list of T sizes would fix T in the graph, which export keeps symbolic.
+            operator = torch.compiler.is_compiling() and effective_bptt(self.bptt) != "autograd"
+            batch_sizes = [N] if operator else [N] * L
             x = x.reshape(L * N, self.input_size)
         N = batch_sizes[0] if batch_sizes else 0
         state0 = self._initial_state(hx, x, N, is_batched, check_dtypes=not autocast)

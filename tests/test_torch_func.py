@@ -1,7 +1,7 @@
 """torch.func on scratch layers: grad and vjp run our hand-written backward and give torch.nn's
-numbers; vmap and jvp, which a hand-written backward cannot serve, say so and name
-bptt="autograd", under which they work; torch.jit.trace records a module as torch.nn's does;
-torch.jit.script says plainly that it is not supported."""
+numbers; vmap and jvp work under bptt="autograd" too (our own rules serve them under "manual"
+and "readable": tests/test_forward_mode.py, tests/test_vmap.py); torch.jit.trace records a
+module as torch.nn's does; torch.jit.script says plainly that it is not supported."""
 
 import pytest
 import torch
@@ -45,15 +45,6 @@ def test_func_grad_and_vjp_use_our_backward_and_match_torch(monkeypatch, name, b
     (d_x_ours,) = vjp(lambda x: ours(x)[0], X)[1](d_out)
     (d_x_ref,) = vjp(lambda x: ref(x)[0], X)[1](d_out)
     torch.testing.assert_close(d_x_ours, d_x_ref, rtol=1e-10, atol=1e-10)
-
-
-@pytest.mark.parametrize("bptt", ["manual", "readable"])
-def test_vmap_and_jvp_name_the_way_to_use_them(bptt):
-    ours, _ = pair("GRU", bptt)
-    with pytest.raises(RuntimeError, match="bptt='autograd'"):
-        vmap(lambda x: ours(x)[0])(X.expand(3, *X.shape))
-    with pytest.raises(RuntimeError, match="bptt='autograd'"):
-        jvp(lambda x: ours(x)[0], (X,), (torch.ones_like(X),))
 
 
 def test_vmap_and_jvp_work_under_autograd():

@@ -42,6 +42,22 @@ def elman_step_backward(d_state: tuple, w: Weights, saved: tuple, nonlinearity: 
     # --8<-- [end:elman_step_backward]
 
 
+# --8<-- [start:elman_step_tangent]
+def elman_step_tangent(
+    x_proj_dot, state_dot: tuple, w: Weights, w_dot: Weights, saved: tuple, nonlinearity: str
+):
+    """Forward mode: the tangent ḣ_t of one step, from the tangents of its inputs (x̂̇_t, ḣ_{t−1},
+    Ẇ_hh) and what the forward step saved. Returns (ḣ_t,) (N, H)."""
+    (h_prev_dot,), (h_prev, h) = state_dot, saved
+    a_dot = x_proj_dot + h_prev_dot @ w.W_hh.t() + h_prev @ w_dot.W_hh.t()  # (E1) ȧ_t
+    if nonlinearity == "tanh":
+        h_dot = (1 - h * h) * a_dot  # (E2) ḣ_t = (1 − h_t²) ⊙ ȧ_t
+    else:
+        h_dot = (h > 0) * a_dot  # (E2) ḣ_t = 1[h_t > 0] ⊙ ȧ_t
+    return (h_dot,)
+    # --8<-- [end:elman_step_tangent]
+
+
 def _declare(nonlinearity: str) -> Cell:
     """The Elman cell with one nonlinearity: keys rnn_tanh and rnn_relu, torch.nn's modes
     RNN_TANH and RNN_RELU in lower case; both are scratch.RNN, told apart by its nonlinearity."""
@@ -52,6 +68,7 @@ def _declare(nonlinearity: str) -> Cell:
         x_proj_biases=("bias_ih", "bias_hh"),  # both biases fold into x̂
         step=partial(elman_step, nonlinearity=nonlinearity),
         step_backward=partial(elman_step_backward, nonlinearity=nonlinearity),
+        step_tangent=partial(elman_step_tangent, nonlinearity=nonlinearity),
         torch_nn="RNN",
         manual_loop=ELMAN_LOOPS[nonlinearity],
         about=f"Elman RNN, {nonlinearity}",

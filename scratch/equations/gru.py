@@ -59,6 +59,24 @@ def gru_step_backward(d_state: tuple, w: Weights, saved: tuple):
     # --8<-- [end:gru_step_backward]
 
 
+# --8<-- [start:gru_step_tangent]
+def gru_step_tangent(x_proj_dot, state_dot: tuple, w: Weights, w_dot: Weights, saved: tuple):
+    """Forward mode: the tangent ḣ_t of one step, from the tangents of its inputs (x̂̇_t,
+    ḣ_{t−1}, Ẇ_hh, ḃ_hh) and what the forward step saved. Returns (ḣ_t,) (N, H)."""
+    (h_prev_dot,), (r, z, n, h_n, h_prev) = state_dot, saved
+    h_proj_dot = h_prev_dot @ w.W_hh.t() + h_prev @ w_dot.W_hh.t()  # (G1) ĥ̇_t
+    if w.b_hh is not None:
+        h_proj_dot = h_proj_dot + w_dot.b_hh  # (G1) + ḃ_hh
+    x_r_dot, x_z_dot, x_n_dot = x_proj_dot.chunk(3, dim=1)
+    h_r_dot, h_z_dot, h_n_dot = h_proj_dot.chunk(3, dim=1)
+    r_dot = r * (1 - r) * (x_r_dot + h_r_dot)  # (G2) ṙ_t = σ' ⊙ (x̂̇_r + ĥ̇_r)
+    z_dot = z * (1 - z) * (x_z_dot + h_z_dot)  # (G3) ż_t = σ' ⊙ (x̂̇_z + ĥ̇_z)
+    n_dot = (1 - n * n) * (x_n_dot + r_dot * h_n + r * h_n_dot)  # (G4) ṅ_t
+    h_dot = (1 - z) * n_dot + z * h_prev_dot + z_dot * (h_prev - n)  # (G5) ḣ_t
+    return (h_dot,)
+    # --8<-- [end:gru_step_tangent]
+
+
 GRU_CELL = Cell(
     key="gru",
     about="gated recurrent unit",
@@ -68,6 +86,7 @@ GRU_CELL = Cell(
     x_proj_biases=("bias_ih",),  # b_hh stays inside the step: r_t ⊙ (h_{t−1} W_hnᵀ + b_hn)
     step=gru_step,
     step_backward=gru_step_backward,
+    step_tangent=gru_step_tangent,
     manual_loop=GRU_LOOP,
     torch_nn="GRU",
 )

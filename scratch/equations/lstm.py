@@ -67,6 +67,26 @@ def lstm_step_backward(d_state: tuple, w: Weights, saved: tuple):
     # --8<-- [end:lstm_step_backward]
 
 
+# --8<-- [start:lstm_step_tangent]
+def lstm_step_tangent(x_proj_dot, state_dot: tuple, w: Weights, w_dot: Weights, saved: tuple):
+    """Forward mode: the tangents (ḣ_t, ċ_t) of one step, from the tangents of its inputs
+    (x̂̇_t, ḣ_{t−1}, ċ_{t−1}, Ẇ_hh, Ẇ_hr) and what the forward step saved."""
+    (h_prev_dot, c_prev_dot), (i, f, g, o, h_prev, c_prev, tanh_c, m) = state_dot, saved
+    a_dot = x_proj_dot + h_prev_dot @ w.W_hh.t() + h_prev @ w_dot.W_hh.t()  # (L1) ȧ_t
+    a_i_dot, a_f_dot, a_g_dot, a_o_dot = a_dot.chunk(4, dim=1)
+    i_dot = i * (1 - i) * a_i_dot  # (L2) i̇_t = σ'(a_i) ȧ_i
+    f_dot = f * (1 - f) * a_f_dot  # (L3) ḟ_t = σ'(a_f) ȧ_f
+    g_dot = (1 - g * g) * a_g_dot  # (L4) ġ_t = (1 − g_t²) ȧ_g
+    o_dot = o * (1 - o) * a_o_dot  # (L5) ȯ_t = σ'(a_o) ȧ_o
+    c_dot = f_dot * c_prev + f * c_prev_dot + i_dot * g + i * g_dot  # (L6) ċ_t
+    m_dot = o_dot * tanh_c + o * (1 - tanh_c * tanh_c) * c_dot  # (L7) ṁ_t
+    if w.W_hr is None:
+        return (m_dot, c_dot)  # (L8) ḣ_t = ṁ_t
+    h_dot = m_dot @ w.W_hr.t() + m @ w_dot.W_hr.t()  # (L8) ḣ_t = ṁ_t W_hrᵀ + m_t Ẇ_hrᵀ
+    return (h_dot, c_dot)
+    # --8<-- [end:lstm_step_tangent]
+
+
 LSTM_CELL = Cell(
     key="lstm",
     about="long short-term memory",
@@ -76,6 +96,7 @@ LSTM_CELL = Cell(
     x_proj_biases=("bias_ih", "bias_hh"),  # both biases fold into x̂
     step=lstm_step,
     step_backward=lstm_step_backward,
+    step_tangent=lstm_step_tangent,
     manual_loop=LSTM_LOOP,
     torch_nn="LSTM",
 )
