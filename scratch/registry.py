@@ -11,6 +11,7 @@ from scratch.equations.lstm import LSTM_CELL
 from scratch.equations.mingru import MINGRU_CELL
 from scratch.equations.minlstm import MINLSTM_CELL
 from scratch.equations.peephole import PEEPHOLE_CELL
+from scratch.equations.slstm import SLSTM_CELL, SLSTM_EXP_CELL
 from scratch.equations.variational import VARIATIONAL_CELL
 from scratch.equations.zoneout import ZONEOUT_CELL
 
@@ -28,6 +29,8 @@ CELLS: dict[str, Cell] = {
         CHOGRU_CELL,
         VARIATIONAL_CELL,
         ZONEOUT_CELL,
+        SLSTM_CELL,
+        SLSTM_EXP_CELL,
     )
 }
 

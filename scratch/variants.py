@@ -1,5 +1,5 @@
 """The layers of the cells torch.nn does not have: LayerNormLSTM, PeepholeLSTM, ChoGRU,
-VariationalLSTM and ZoneoutLSTM. Equations and derivations: docs/variants.md.
+VariationalLSTM, ZoneoutLSTM and SLSTM. Equations and derivations: docs/variants.md, docs/slstm.md.
 
 Each is modules.RNNBase with its cell's declaration (lnlstm.py, peephole.py, chogru.py,
 variational.py, zoneout.py), so it takes what torch.nn's layers take (3-D, batch_first,
@@ -21,6 +21,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
 from scratch import checks
+from scratch.declaration import Cell
 from scratch.modules import CellStack
 
 MaskSet = dict[tuple[int, int], dict[str, Tensor]]  # (layer, direction) -> mask name -> tensor
@@ -233,3 +234,63 @@ class ZoneoutLSTM(_MaskedVariant):
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, zoneout_h={self.zoneout_h}, zoneout_c={self.zoneout_c}"
+
+
+class SLSTM(CellStack):
+    """The sLSTM of xLSTM (Beck et al. 2024, §2.2): exponential input gate, sigmoid (or, with
+    ``forget_gate="exp"``, exponential) forget gate, a normaliser state n_t and a stabiliser m_t;
+    h_t = o_t ⊙ c_t / n_t. Gates in the paper's order i, f, z, o.
+
+    Parameters per layer and direction, torch.nn.LSTM's names: weight_ih_l{k} (4H, H_in),
+    weight_hh_l{k} (4H, H / num_heads): R, block-diagonal over heads, stored as its blocks (one
+    head: a full (4H, H) matrix), bias_ih_l{k} and bias_hh_l{k} (4H,). hx is the tuple
+    (h_0, c_0, n_0, m_0), each (layers · directions, N, H); all zero when not given, and the
+    final states come back the same way. docs/slstm.md.
+    """
+
+    MODE = "SLSTM"
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        num_heads: int = 1,
+        forget_gate: str = "sigmoid",
+        device=None,
+        dtype=None,
+        bptt: str = "manual",
+        **kwargs,
+    ) -> None:
+        if isinstance(num_heads, bool) or not isinstance(num_heads, int) or num_heads < 1:
+            raise ValueError(f"SLSTM: num_heads must be a positive integer, got {num_heads!r}")
+        if isinstance(hidden_size, int) and hidden_size % num_heads:
+            raise ValueError(
+                f"SLSTM: hidden_size ({hidden_size}) must be divisible by num_heads ({num_heads})"
+            )
+        if forget_gate not in ("sigmoid", "exp"):
+            raise ValueError(f"SLSTM: forget_gate must be 'sigmoid' or 'exp', got {forget_gate!r}")
+        self.num_heads = num_heads
+        self.forget_gate = forget_gate
+        self.MODE = "SLSTM" if forget_gate == "sigmoid" else "SLSTM_EXP"
+        super().__init__(
+            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+            device, dtype, bptt, **kwargs,
+        )  # fmt: skip
+
+    def _param_shapes(self, cell: Cell, layer: int) -> dict[str, tuple[int, ...]]:
+        shapes = super()._param_shapes(cell, layer)
+        shapes["weight_hh"] = (4 * self.hidden_size, self.hidden_size // self.num_heads)
+        return shapes
+
+    def extra_repr(self) -> str:
+        s = super().extra_repr()
+        if self.num_heads != 1:
+            s += f", num_heads={self.num_heads}"
+        if self.forget_gate != "sigmoid":
+            s += f", forget_gate={self.forget_gate!r}"
+        return s
