@@ -32,7 +32,7 @@ class Cell:
     about: str  # a few words for --help
     impls: tuple[str, ...] = IMPLS  # the implementations that have it
     options: dict = field(default_factory=dict)  # the layer's own arguments, e.g. its rates
-    states: int = 1  # state tensors a step carries: 1 (h), or 2 (h, c) for the LSTM
+    states: int = 1  # state tensors a step carries: 1 (h), 2 (h, c) for the LSTM, 4 the sLSTM
     family: str | None = None  # a variant's core cell, for --init (below); "minimal": no W_hh
 
     @property
@@ -76,6 +76,15 @@ CELLS = {
     "minlstm": Cell(
         "MinLSTM", "minLSTM, trained by a parallel scan", SCRATCH_ONLY, family="minimal"
     ),
+    # The recurrent revival (docs/slstm.md, docs/rglru.md). The sLSTM's gates are i, f, z, o,
+    # its forget gate the LSTM's second block, so --init and --forget-bias treat it as one.
+    "slstm": Cell(
+        "SLSTM",
+        "sLSTM of xLSTM: exponential gating, normaliser",
+        SCRATCH_ONLY,
+        states=4,
+        family="LSTM",
+    ),  # fmt: skip
 }
 
 
