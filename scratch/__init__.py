@@ -6,7 +6,7 @@ compatible modules (modules.py, cells.py). Start reading at docs/cells.md.
 """
 
 from scratch.cells import GRUCell, LSTMCell, RNNCell
-from scratch.minimal import MinGRU, MinLSTM
+from scratch.minimal import RGLRU, MinGRU, MinLSTM
 from scratch.modules import GRU, LSTM, RNN
 from scratch.record import record_state_grads
 from scratch.variants import (
@@ -24,4 +24,4 @@ __all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "record_state
 __all__ += ["MinGRU", "MinLSTM"]
 __all__ += ["LayerNormLSTM", "PeepholeLSTM", "ChoGRU", "VariationalLSTM", "ZoneoutLSTM"]
 # The recurrent revival (docs/slstm.md, docs/rglru.md): scratch only, torch.nn has neither.
-__all__ += ["SLSTM"]
+__all__ += ["SLSTM", "RGLRU"]

@@ -95,12 +95,15 @@ class RNNBase(nn.Module):
 
     def reset_parameters(self) -> None:
         """Every parameter from U(−1/√H, 1/√H), in registration order: torch.nn's draws. A
-        cell's own parameters may declare ones or zeros instead (layer-norm gains and biases)."""
+        cell's own parameters may declare ones or zeros instead (layer-norm gains and biases),
+        or their own draw (the RG-LRU's Λ)."""
         bound = 1.0 / math.sqrt(self.hidden_size)
         inits = {p.kind: p.init for p in self._cell.extra}
         for name in self._flat_weights_names:
             weight, init = getattr(self, name), inits.get(name.rsplit("_l", 1)[0], "uniform")
-            if init == "uniform":
+            if callable(init):
+                init(weight)  # the cell's own draw (the RG-LRU's Λ)
+            elif init == "uniform":
                 nn.init.uniform_(weight, -bound, bound)
             else:
                 nn.init.constant_(weight, 1.0 if init == "ones" else 0.0)

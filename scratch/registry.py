@@ -8,9 +8,10 @@ from scratch.equations.elman import RNN_RELU_CELL, RNN_TANH_CELL
 from scratch.equations.gru import GRU_CELL
 from scratch.equations.lnlstm import LNLSTM_CELL
 from scratch.equations.lstm import LSTM_CELL
-from scratch.equations.mingru import MINGRU_CELL
+from scratch.equations.mingru import MINGRU_CELL, MINGRU_NEG_CELL
 from scratch.equations.minlstm import MINLSTM_CELL
 from scratch.equations.peephole import PEEPHOLE_CELL
+from scratch.equations.rglru import RGLRU_CELL
 from scratch.equations.slstm import SLSTM_CELL, SLSTM_EXP_CELL
 from scratch.equations.variational import VARIATIONAL_CELL
 from scratch.equations.zoneout import ZONEOUT_CELL
@@ -31,6 +32,8 @@ CELLS: dict[str, Cell] = {
         ZONEOUT_CELL,
         SLSTM_CELL,
         SLSTM_EXP_CELL,
+        RGLRU_CELL,
+        MINGRU_NEG_CELL,
     )
 }
 

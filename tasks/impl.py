@@ -85,6 +85,16 @@ CELLS = {
         states=4,
         family="LSTM",
     ),  # fmt: skip
+    "rglru": Cell(
+        "RGLRU", "RG-LRU of Griffin, trained by a parallel scan", SCRATCH_ONLY, family="minimal"
+    ),
+    "mingru_neg": Cell(
+        "MinGRU",
+        "minGRU with a_t = 1 − 2 z_t in (−1, 1)",
+        SCRATCH_ONLY,
+        {"negative": True},
+        family="minimal",
+    ),
 }
 
 

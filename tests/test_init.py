@@ -225,6 +225,8 @@ CORE = {
     "mingru": None,
     "minlstm": None,
     "slstm": "LSTM",
+    "rglru": None,
+    "mingru_neg": None,
 }
 
 
