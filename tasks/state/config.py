@@ -67,7 +67,7 @@ class LabConfig:
     steps: int | None = None  # optimizer steps of every run (default: the preset's)
     out: str | None = None  # folder for the table, the figure and one run folder per row (default runs/state/lab-<date-time>)
     seed: int = 0  # seeds every model and batch
-    no_progress: bool = False  # no progress bars
+    progress: bool = True  # progress bars (--no-progress: none)
     # fmt: on
 
 

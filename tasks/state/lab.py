@@ -58,7 +58,7 @@ def run(options: LabConfig) -> int:
     for problem in problems:
         for cell in cells:
             cfg = replace(preset, problem=problem, cell=cell, impl=options.impl, seed=options.seed)
-            outcome = train_in(cfg, out / f"{problem}-{cell}", not options.no_progress)
+            outcome = train_in(cfg, out / f"{problem}-{cell}", options.progress)
             found.setdefault(problem, {})[cell] = outcome
             by = outcome["acc_by_length"]
             print(
