@@ -12,7 +12,7 @@ from scratch.modules import CellStack
 
 
 class MinimalRNN(CellStack):
-    """A stack of one minimal cell (``MODE``, a registry key); torch.nn.GRU's arguments, less
+    """A stack of one minimal cell (``KEY``, a registry key); torch.nn.GRU's arguments, less
     what has no meaning without a recurrent weight. hx is h_0, (layers · directions, N, H)."""
 
 
@@ -24,13 +24,13 @@ class MinGRU(MinimalRNN):
     rows [z; h̃]. docs/minimal.md#mingru.
     """
 
-    MODE = "MINGRU"
+    KEY = "mingru"
+    OWN = {"negative": False}
 
-    def __init__(self, *args, negative: bool = False, **kwargs) -> None:
+    def _check_own(self, a: dict) -> str:
         """negative=True: a_t = 1 − 2 z_t in (−1, 1), Grazzi et al. 2024 (docs/state.md)."""
-        self.negative = bool(negative)
-        self.MODE = "MINGRU_NEG" if negative else "MINGRU"
-        super().__init__(*args, **kwargs)
+        self.negative = bool(a["negative"])
+        return "mingru_neg" if self.negative else "mingru"
 
     def extra_repr(self) -> str:
         return super().extra_repr() + (", negative=True" if self.negative else "")
@@ -44,7 +44,7 @@ class MinLSTM(MinimalRNN):
     rows [i; f; h̃]. docs/minimal.md#minlstm.
     """
 
-    MODE = "MINLSTM"
+    KEY = "minlstm"
 
 
 class RGLRU(MinimalRNN):
@@ -58,4 +58,4 @@ class RGLRU(MinimalRNN):
     drawn so that σ(Λ) lies in [0.9, 0.999]. docs/rglru.md.
     """
 
-    MODE = "RGLRU"
+    KEY = "rglru"

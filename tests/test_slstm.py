@@ -19,7 +19,8 @@ from tests.strategies import lengths_for
 from tests.test_variants import assert_close
 
 f64 = torch.float64
-MODES = {"sigmoid": "SLSTM", "exp": "SLSTM_EXP"}
+MODES = {"sigmoid": "slstm", "exp": "slstm_exp"}  # registry keys
+REFERENCE_NAMES = {"sigmoid": "SLSTM", "exp": "SLSTM_EXP"}  # variant_references.REFERENCES
 
 
 # -- gradcheck: the step backward and both loops against finite differences -----------------
@@ -180,7 +181,7 @@ def test_matches_the_papers_equations(config, bptt):
     model = build(config, bptt)
     ours = results(model, config, x, hx)
 
-    reference = variant_references.REFERENCES[MODES[config["forget_gate"]]]
+    reference = variant_references.REFERENCES[REFERENCE_NAMES[config["forget_gate"]]]
     params = {name: p.detach().clone().requires_grad_() for name, p in model.named_parameters()}
     xx = x.clone().requires_grad_()
     D = config["num_layers"] * (2 if config["bidirectional"] else 1)

@@ -92,6 +92,18 @@ def zoneout(x, h, c, p, masks):
     return torch.stack(ys), (h, c)
 
 
+def indrnn(x, h, p, masks=None):
+    """Li et al. (2018), eq. (2): h_t = σ(W x_t + u ⊙ h_{t−1} + b), σ = relu; each unit n reads
+    only its own h_{t−1,n}, through the scalar u_n."""
+    b = 0 if p["bias_ih"] is None else p["bias_ih"] + p["bias_hh"]
+    ys = []
+    for x_t in x:
+        pre = [x_t @ p["weight_ih"][n] + p["weight_hh"][n] * h[:, n] for n in range(h.shape[1])]
+        h = torch.relu(torch.stack(pre, dim=1) + b)
+        ys.append(h)
+    return torch.stack(ys), (h,)
+
+
 def _slstm_preactivations(x_t, h, p):
     """ĩ, f̃, z̃, õ = W x_t + R h_{t−1} + b, R block-diagonal over heads: each head's units read
     that head's part of h only (Beck et al. 2024, §2.2, "heads ... block-diagonal")."""
@@ -146,6 +158,7 @@ REFERENCES = {
     "ChoGRU": chogru,
     "VariationalLSTM": variational,
     "ZoneoutLSTM": zoneout,
+    "IndRNN": indrnn,
     "SLSTM": slstm,
     "SLSTM_EXP": slstm_exp,
 }

@@ -106,13 +106,15 @@ def rglru_coefficients_backward(g: Tensor, h_prev: Tensor, saved: tuple, w: Weig
 
 
 RGLRU_CELL = Cell(
-    mode="RGLRU",
+    key="rglru",
+    about="RG-LRU of Griffin, trained by a parallel scan",
+    layer="RGLRU",
     gates=("r", "i", "u"),
     states=("h",),
     x_proj_biases=("bias_ih",),
     step=rglru_step,
     step_backward=rglru_step_backward,
-    fast=scan_loop(rglru_coefficients, rglru_coefficients_backward),
+    manual_loop=scan_loop(rglru_coefficients, rglru_coefficients_backward),
     kinds=("weight_ih", "bias_ih"),  # no W_hh, no b_hh: nothing reads h_{t−1} but (RG5)
     extra=(ExtraParam("lambda", lambda H: (H,), init_lambda),),
 )

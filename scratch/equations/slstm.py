@@ -22,15 +22,13 @@ Without the stabiliser (m ≡ 0) c_t and n_t are sums of products of exp() that 
 it they are those sums times exp(−m_t), so c_t / n_t, and h_t, do not depend on m at all.
 """
 
-from functools import partial
-
 import torch
 from torch import Tensor
 from torch.nn.functional import logsigmoid
 
-from scratch.declaration import Cell, FastLoop, StepBackward, Weights
+from scratch.declaration import Cell, ManualLoop, StepBackward, Weights
 from scratch.equations import heads
-from scratch.fast.slstm import slstm_layer_backward, slstm_layer_forward
+from scratch.fast.slstm import SLSTM_EXP_LOOP, SLSTM_LOOP
 
 
 def log_forget(f_raw: Tensor, exp_forget: bool) -> Tensor:
@@ -100,24 +98,26 @@ def slstm_exp_step_backward(d_state: tuple, w: Weights, saved: tuple):
     return slstm_step_backward(d_state, w, saved, exp_forget=True)
 
 
-def _declare(mode: str, step, step_backward, fast: FastLoop) -> Cell:
+def _declare(key: str, about: str, step, step_backward, loop: ManualLoop, options: dict) -> Cell:
     return Cell(
-        mode=mode,
+        key=key,
+        about=about,
+        layer="SLSTM",
+        layer_options=options,
         gates=("i", "f", "z", "o"),
         states=("h", "c", "n", "m"),
         x_proj_biases=("bias_ih", "bias_hh"),  # both fold into x̂, as in the LSTM
         step=step,
         step_backward=step_backward,
-        fast=fast,
+        manual_loop=loop,
     )
 
 
-def _fast(exp_forget: bool) -> FastLoop:
-    return FastLoop(
-        partial(slstm_layer_forward, exp_forget=exp_forget),
-        partial(slstm_layer_backward, exp_forget=exp_forget),
-    )
-
-
-SLSTM_CELL = _declare("SLSTM", slstm_step, slstm_step_backward, _fast(False))
-SLSTM_EXP_CELL = _declare("SLSTM_EXP", slstm_exp_step, slstm_exp_step_backward, _fast(True))
+SLSTM_CELL = _declare(
+    "slstm", "sLSTM of xLSTM: exponential gating, normaliser", slstm_step,
+    slstm_step_backward, SLSTM_LOOP, {},
+)  # fmt: skip
+SLSTM_EXP_CELL = _declare(
+    "slstm_exp", "sLSTM, exponential forget gate", slstm_exp_step, slstm_exp_step_backward,
+    SLSTM_EXP_LOOP, {"forget_gate": "exp"},
+)  # fmt: skip

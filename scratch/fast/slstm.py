@@ -11,10 +11,14 @@ What changes is where the work is done, not the math:
 - R with several heads is expanded once per call into its full block-diagonal (4H, H) matrix.
 """
 
+from functools import partial
+
 import torch
 
+from scratch.declaration import ManualLoop
 from scratch.equations import heads
 from scratch.fast import workspace
+from scratch.fast.blocks import begin_backward, carry, state_grad_views
 from scratch.steps import Steps
 
 
@@ -61,7 +65,7 @@ def slstm_factors(gates, M, Ip, C, Nn, Y, m0, steps: Steps, exp_forget: bool):
     return d_h_d_c, d_h_d_n, d_h_d_o, d_c_d_z, d_log_f, took_i
 
 
-def slstm_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record, exp_forget=False):
+def slstm_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, state_grads, exp_forget=False):
     """BPTT with the factors in hand. Returns dL/dx̂ (gates i, f, z, o), dL/d(h_0, c_0, n_0,
     m_0), and dL/dW_hh (R's blocks)."""
     gates, M, Ip, Fp, C, Nn, Y, h0, c0, n0, m0 = saved
@@ -79,14 +83,14 @@ def slstm_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record, exp_for
         grads, H, (0, 4), (0, 1), (1, 2), (2, 3), (3, 4)
     )
     d_Ys = steps.split(d_Y)
-    records = [steps.recorded(record, s) for s in ("h", "c", "n", "m")]
+    records = state_grad_views(steps, state_grads, "h", "c", "n", "m")
     d_h_n, d_c_next, d_n_next, d_m_next = d_state_n
-    d_h, d_h0, buffers = steps.begin_backward(d_Ys, d_h_n, h0)  # d_h: dL/dh_t
+    d_h, d_h0, buffers = begin_backward(steps, d_Ys, d_h_n, h0)  # d_h: dL/dh_t
     for k, t in enumerate(steps.backward_order):
         d_c = torch.addcmul(steps.rows(d_c_next, t), d_h, d_h_d_c[t])  # (S11) + d_h ∂h/∂c
         d_n = torch.addcmul(steps.rows(d_n_next, t), d_h, d_h_d_n[t])  # (S11) + d_h ∂h/∂n
         d_m = steps.rows(d_m_next, t)
-        if record is not None:
+        if state_grads is not None:
             for rec, d in zip(records, (d_h, d_c, d_n, d_m), strict=True):
                 rec[t].copy_(d)
         torch.mul(d_h, d_h_d_o[t], out=d_o_raw[t])  # (S11, S5) d_õ
@@ -102,7 +106,7 @@ def slstm_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record, exp_for
             d_f_raw[t].copy_(d_log_f)  # (S4) log f = f̃
         else:
             torch.mul(d_log_f, d_log_f_d_f[t], out=d_f_raw[t])  # (S4) σ(−f̃)
-        d_h = steps.carry(t, d_A[t], R, d_Ys, d_h_n, d_h0, out=buffers[k % 2])  # (S1)
+        d_h = carry(steps, t, d_A[t], R, d_Ys, d_h_n, d_h0, out=buffers[k % 2])  # (S1)
         d_c_next = steps.merge(d_c.mul_(Fps[t]), d_c_next)  # (S9) ∂c_t/∂c_{t−1} = f′_t
         d_n_next = steps.merge(d_n.mul_(Fps[t]), d_n_next)  # (S10) ∂n_t/∂n_{t−1} = f′_t
         d_m_next = steps.merge(d_log_f, d_m_next)  # (S6, S8) m_{t−1} enters beside log f_t
@@ -110,3 +114,9 @@ def slstm_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record, exp_for
     d_W_hh = heads.diagonal_blocks(d_R, heads.count(w.W_hh, 4), 4)
     d_state0 = (d_h0, d_c_next.clone(), d_n_next.clone(), d_m_next.clone())
     return (grads,), d_state0, {"weight_hh": d_W_hh}
+
+
+SLSTM_LOOP = ManualLoop(slstm_layer_forward, slstm_layer_backward)
+SLSTM_EXP_LOOP = ManualLoop(  # f_t = exp(f̃_t): log f_t is f̃_t itself
+    partial(slstm_layer_forward, exp_forget=True), partial(slstm_layer_backward, exp_forget=True)
+)

@@ -1,7 +1,7 @@
 """The two state-tracking problems: a sequence of symbols, and at every step the running state.
 
     parity:  bits      1 0 1 1 0 1        running sum mod 2:  1 1 0 1 1 0
-    mod5:    digits    3 9 4 0 2 7        running sum mod 5:  3 2 1 1 3 0
+    mod5:    digits    3 4 4 0 2 1        running sum mod 5:  3 2 1 1 3 4
 
 A network that has learnt the problem keeps that state in h_t: the next label is the previous
 one moved by the symbol (a permutation of the states), so the same rule holds at every step and
@@ -33,7 +33,7 @@ class Problem:
 
 PROBLEMS = {
     "parity": Problem("parity", symbols=2, states=2),
-    "mod5": Problem("mod5", symbols=10, states=5),
+    "mod5": Problem("mod5", symbols=5, states=5),  # the digits of base 5
 }
 
 
