@@ -62,7 +62,7 @@ def test_lab_smoke_writes_the_table_and_the_figure(tmp_path):
 
 
 def test_the_table_shows_chance_beside_every_length():
-    run = {"seq_len": 40, "acc_train": 1.0, "acc_by_length": {"64": 0.5, "256": 0.25}}
-    text = table({"mod5": {"lstm": run}}, {"lstm": "LSTM"})
+    run = {"acc_train": 1.0, "acc_by_length": {"64": 0.5, "256": 0.25}}
+    text = table({"mod5": {"lstm": run}}, {"lstm": "LSTM"}, 40)
     assert "| LSTM | 100.0% | 50.0% | 25.0% |" in text
     assert "| chance (majority class) | 20% | 20% | 20% |" in text

@@ -5,14 +5,13 @@ from matplotlib.figure import Figure
 from tasks.state.data import PROBLEMS
 
 
-def table(found: dict[str, dict[str, dict]], names: dict[str, str]) -> str:
+def table(found: dict[str, dict[str, dict]], names: dict[str, str], seq_len: int) -> str:
     """Markdown: per problem, one row per network, accuracy at the training length (every
     step) and of the last step at each test length, and chance."""
     parts = []
     for problem, runs in found.items():
-        first = next(iter(runs.values()))
-        lengths = list(first["acc_by_length"])
-        head = f"| {problem} | train (T = {first['seq_len']}, every step) | " + " | ".join(
+        lengths = list(next(iter(runs.values()))["acc_by_length"])
+        head = f"| {problem} | train (T = {seq_len}, every step) | " + " | ".join(
             f"T = {n}" for n in lengths
         )
         lines = [head + " |", "| --- " * (2 + len(lengths)) + "|"]
@@ -27,24 +26,27 @@ def table(found: dict[str, dict[str, dict]], names: dict[str, str]) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def accuracy_by_length(found: dict[str, dict[str, dict]], names: dict[str, str]) -> Figure:
+def accuracy_by_length(
+    found: dict[str, dict[str, dict]], names: dict[str, str], seq_len: int
+) -> Figure:
     """One panel per problem: accuracy of the last step's label against the test length."""
     fig = Figure(figsize=(5.5 * len(found), 4.2), layout="constrained")
     axes = fig.subplots(1, len(found), squeeze=False)[0]
     for ax, (problem, runs) in zip(axes, found.items(), strict=True):
-        for cell, r in runs.items():
+        for k, (cell, r) in enumerate(runs.items()):
             lengths = [int(n) for n in r["acc_by_length"]]
-            ax.plot(lengths, list(r["acc_by_length"].values()), marker="o", label=names[cell])
+            style = {"marker": "os^vDP*X"[k % 8], "linestyle": ("-", "--", ":")[k % 3]}
+            ax.plot(lengths, list(r["acc_by_length"].values()), label=names[cell], **style)
         ax.axhline(PROBLEMS[problem].chance, color="grey", linestyle="--", label="chance")
-        ax.axvline(40, color="grey", linestyle=":", linewidth=1)
+        ax.axvline(seq_len, color="grey", linestyle=":", linewidth=1)
         ax.set(
-            title=f"{problem}: trained on length 40",
+            title=f"{problem}: trained on length {seq_len}",
             xlabel="test length T",
             ylabel="accuracy of the last step",
             ylim=(0, 1.02),
-            xscale="log",
             xticks=lengths,
         )
-        ax.set_xticklabels([str(n) for n in lengths])
-    axes[-1].legend(fontsize=8, loc="lower left")
+    axes[-1].legend(
+        fontsize=7, loc="lower center", ncols=3, title="lines on top of each other: equal"
+    )
     return fig

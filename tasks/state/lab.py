@@ -66,9 +66,11 @@ def run(options: LabConfig) -> int:
                 f"{by[max(by, key=int)]:.1%} ({outcome['cpu_seconds']:.0f} CPU s)",
                 file=sys.stderr,
             )
-    table = figures.table(found, names)
+    table = figures.table(found, names, preset.seq_len)
     files.write_text(table, out / "table.md")
-    files.write_figure(figures.accuracy_by_length(found, names), out / "accuracy.png")
+    files.write_figure(
+        figures.accuracy_by_length(found, names, preset.seq_len), out / "accuracy.png"
+    )
     print(table)
     print(f"lab folder: {out}", file=sys.stderr)
     return 0
