@@ -39,8 +39,9 @@ def init_lambda(weight: Tensor) -> None:
 
 
 def _sqrt_slope(a: Tensor, s: Tensor) -> Tensor:
-    """ds/d(log a) = −a² / s, and 0 where s = 0 (a = 1): there the chain to r and Λ, which
-    multiplies by log a's own slope ∝ √(−log a) / √(−log a)² … → 0, is 0 in the limit."""
+    """ds/d(log a) = −a² / s, and 0 where s = 0 (a = 1). The chain to r and Λ multiplies it by
+    ∂log a/∂r = log a / r (and alike for Λ), and with s ≈ √(−2 log a) the product goes to 0 as
+    a → 1: where s is exactly 0 the backward takes that limit (docs/rglru.md#where-a-1)."""
     return torch.where(s > 0, -a * a / s.clamp_min(torch.finfo(s.dtype).tiny), 0)
 
 
