@@ -46,7 +46,7 @@ def accuracy_by_length(
             ylim=(0, 1.02),
             xticks=lengths,
         )
-    axes[-1].legend(
+    axes[0].legend(
         fontsize=7, loc="lower center", ncols=3, title="lines on top of each other: equal"
     )
     return fig
