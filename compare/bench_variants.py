@@ -32,10 +32,12 @@ VARIANTS = {  # the cells timed, by key, with the rates the benchmark gives thei
     "chogru": {},
     "variational": {"dropout_input": 0.25, "dropout_hidden": 0.25},
     "zoneout": {"zoneout_h": 0.1, "zoneout_c": 0.1},
+    "slstm": {},
 }
 MODES = ("manual", "readable", "autograd")
 FLOOR = "products"  # the matrix products alone
 TARGET = 0.7  # manual / autograd, fwd+bwd, at the medium size (issue 14)
+TARGETS = {"slstm": 0.8}  # issue 29's target for the sLSTM
 
 
 def matrix_products(dims: Size, gates: int) -> Callable[[], None]:
@@ -104,11 +106,12 @@ def table(results: dict[str, dict[str, list[float]]]) -> str:
             )
             for key in ("manual", "readable", FLOOR)
         }
-        met = "met" if ratio["manual"] <= TARGET else "**missed**"
+        target = TARGETS.get(name, TARGET)
+        met = "met" if ratio["manual"] <= target else "**missed**"
         lines.append(
             f"| {name} | {med['manual']:.1f} | {med['readable']:.1f} | {med['autograd']:.1f} | "
             f"{med[FLOOR]:.1f} | {ratio['manual']:.2f} | {ratio['readable']:.2f} | "
-            f"{ratio[FLOOR]:.2f} | ≤ {TARGET} {met} |"
+            f"{ratio[FLOOR]:.2f} | ≤ {target} {met} |"
         )
     return "\n".join(lines)
 

@@ -12,11 +12,12 @@ minimal.py). Start reading at docs/cells.md.
 
 from scratch import registry
 from scratch.cells import GRUCell, IndRNNCell, LSTMCell, RNNCell
-from scratch.minimal import MinGRU, MinLSTM
+from scratch.minimal import RGLRU, MinGRU, MinLSTM
 from scratch.modules import GRU, LSTM, RNN
 from scratch.record import record_state_grads
 from scratch.step_pair import step_pair
 from scratch.variants import (
+    SLSTM,
     ChoGRU,
     IndRNN,
     LayerNormLSTM,
@@ -33,3 +34,5 @@ __all__ += ["LayerNormLSTM", "PeepholeLSTM", "ChoGRU", "VariationalLSTM", "Zoneo
 __all__ += ["IndRNN", "IndRNNCell"]
 # The gradients lab's: each cell's step pair; and the one list of cells, key -> declaration.
 __all__ += ["step_pair", "registry"]
+# The recurrent revival (docs/slstm.md, docs/rglru.md): scratch only, torch.nn has neither.
+__all__ += ["SLSTM", "RGLRU"]

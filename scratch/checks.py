@@ -144,7 +144,9 @@ def check_cell_states(name: str, hx, n_states: int) -> None:
 def check_layer_states(state: tuple, n_states: int) -> None:
     """torch.nn.LSTM checks h_0 and c_0, then refuses any further state in the tuple."""
     if len(state) != n_states:
-        raise RuntimeError(f"lstm expects two hidden states (h_0, c_0), got {len(state)}")
+        if n_states == 2:
+            raise RuntimeError(f"lstm expects two hidden states (h_0, c_0), got {len(state)}")
+        raise RuntimeError(f"expected {n_states} hidden states in hx, got {len(state)}")
 
 
 def check_state_dtype(state: Tensor, input: Tensor, label: str) -> None:

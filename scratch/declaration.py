@@ -100,7 +100,8 @@ class ExtraParam:
 
     kind: str  # e.g. "weight_ci"; registered as weight_ci_l{k}[_reverse]
     shape: Callable[[int], tuple[int, ...]]  # from the hidden size H
-    init: str = "uniform"  # "uniform" U(−1/√H, 1/√H) as torch.nn draws, "ones" or "zeros"
+    init: str | Callable = "uniform"  # "uniform" U(−1/√H, 1/√H) as torch.nn draws, "ones",
+    #                                   "zeros", or a function that fills the tensor in place
     gate_stacked: bool = False  # rows follow the gates (permuted with a fast loop's gate_order)
 
 

@@ -109,12 +109,15 @@ class RNNBase(nn.Module):
 
     def reset_parameters(self) -> None:
         """Every parameter from U(−1/√H, 1/√H), in registration order: torch.nn's draws. A
-        cell's own parameters may declare ones or zeros instead (layer-norm gains and biases)."""
+        cell's own parameters may declare ones or zeros instead (layer-norm gains and biases),
+        or their own draw (the RG-LRU's Λ)."""
         bound = 1.0 / math.sqrt(self.hidden_size)
         inits = {p.kind: p.init for p in self._cell.extra}
         for name in self._flat_weights_names:
             weight, init = getattr(self, name), inits.get(name.rsplit("_l", 1)[0], "uniform")
-            if init == "uniform":
+            if callable(init):
+                init(weight)  # the cell's own draw (the RG-LRU's Λ)
+            elif init == "uniform":
                 nn.init.uniform_(weight, -bound, bound)
             else:
                 nn.init.constant_(weight, 1.0 if init == "ones" else 0.0)
@@ -215,7 +218,7 @@ class RNNBase(nn.Module):
             if not is_batched:
                 output = output.squeeze(1 if not self.batch_first else 0)
                 state_n = tuple(s.squeeze(1) for s in state_n)
-        return output, (state_n if len(state_n) == 2 else state_n[0])
+        return output, (state_n if len(state_n) > 1 else state_n[0])
 
     def _run_layers(self, x: Tensor, state0: tuple, batch_sizes, unsorted_indices, is_batched):
         """Layer after layer; in each, both directions read the same input (docs/layers.md)."""
@@ -252,14 +255,17 @@ class RNNBase(nn.Module):
     def _initial_state(
         self, hx, x: Tensor, N: int, is_batched: bool, check_dtypes: bool = True
     ) -> tuple:
-        """hx as a tuple (h_0,) or (h_0, c_0), each (num_layers · directions, N, ·), checked."""
+        """hx as a tuple of the cell's states, (h_0,), (h_0, c_0), ..., each (num_layers ·
+        directions, N, ·), checked; every state zero when hx is None."""
         shape_h = (self.num_layers * self._directions, N, self.proj_size or self.hidden_size)
         shape_c = (self.num_layers * self._directions, N, self.hidden_size)
-        is_lstm = len(self._cell.states) == 2  # (h, c): hx is a tuple, as for torch.nn.LSTM
+        n_states = len(self._cell.states)  # (h, c) for the LSTM, (h, c, n, m) for the sLSTM
+        shapes = (shape_h,) + (shape_c,) * (n_states - 1)
         if hx is None:
-            zeros = {"dtype": x.dtype, "device": x.device}
-            return (torch.zeros(shape_h, **zeros), torch.zeros(shape_c, **zeros))[: 1 + is_lstm]
-        state = (hx[0], hx[1]) if is_lstm else (hx,)
+            return tuple(torch.zeros(shape, dtype=x.dtype, device=x.device) for shape in shapes)
+        if n_states > 2 and len(hx) != n_states:
+            checks.check_layer_states(tuple(hx), n_states)
+        state = tuple(hx[k] for k in range(n_states)) if n_states > 1 else (hx,)
         want = 3 if is_batched else 2
         if any(s.dim() != want for s in state):
             dims = ", ".join(f"{s.dim()}-D" for s in state)
@@ -269,12 +275,12 @@ class RNNBase(nn.Module):
             )
         if not is_batched:
             state = tuple(s.unsqueeze(1) for s in state)
-        labels = ("hidden[0]", "hidden[1]") if is_lstm else ("hidden",)
-        for s, shape, label in zip(state, (shape_h, shape_c), labels, strict=False):
+        labels = tuple(f"hidden[{k}]" for k in range(n_states)) if n_states > 1 else ("hidden",)
+        for s, shape, label in zip(state, shapes, labels, strict=True):
             checks.check_hidden(s, shape, label)
-        if is_lstm:
-            checks.check_layer_states(tuple(hx), 2)
-        for s, label in zip(state, labels, strict=False):
+        if n_states > 1:
+            checks.check_layer_states(tuple(hx), n_states)
+        for s, label in zip(state, labels, strict=True):
             if check_dtypes:
                 checks.check_state_dtype(s, x, label)
         return state

@@ -13,9 +13,11 @@ from scratch.equations.gru import GRU_CELL
 from scratch.equations.indrnn import INDRNN_CELL
 from scratch.equations.lnlstm import LNLSTM_CELL
 from scratch.equations.lstm import LSTM_CELL
-from scratch.equations.mingru import MINGRU_CELL
+from scratch.equations.mingru import MINGRU_CELL, MINGRU_NEG_CELL
 from scratch.equations.minlstm import MINLSTM_CELL
 from scratch.equations.peephole import PEEPHOLE_CELL
+from scratch.equations.rglru import RGLRU_CELL
+from scratch.equations.slstm import SLSTM_CELL, SLSTM_EXP_CELL
 from scratch.equations.variational import VARIATIONAL_CELL
 from scratch.equations.zoneout import ZONEOUT_CELL
 
@@ -34,6 +36,10 @@ CELLS: dict[str, Cell] = {
         VARIATIONAL_CELL,
         ZONEOUT_CELL,
         INDRNN_CELL,
+        SLSTM_CELL,
+        SLSTM_EXP_CELL,
+        RGLRU_CELL,
+        MINGRU_NEG_CELL,
     )
 }
 

@@ -1,5 +1,6 @@
 """The layers of the cells torch.nn does not have: LayerNormLSTM, PeepholeLSTM, ChoGRU,
-VariationalLSTM and ZoneoutLSTM (docs/variants.md), and IndRNN (docs/adding-a-cell.md).
+VariationalLSTM and ZoneoutLSTM (docs/variants.md), IndRNN (docs/adding-a-cell.md) and SLSTM
+(docs/slstm.md).
 
 Each is modules.RNNBase with its cell's declaration (scratch/equations/: lnlstm.py,
 peephole.py, chogru.py, variational.py, zoneout.py, indrnn.py), so it takes what torch.nn's layers take (3-D, batch_first,
@@ -21,6 +22,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
 from scratch import checks
+from scratch.declaration import Cell
 from scratch.modules import CellStack
 
 MaskSet = dict[tuple[int, int], dict[str, Tensor]]  # (layer, direction) -> mask name -> tensor
@@ -204,3 +206,46 @@ class ZoneoutLSTM(_MaskedVariant):
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, zoneout_h={self.zoneout_h}, zoneout_c={self.zoneout_c}"
+
+
+class SLSTM(CellStack):
+    """The sLSTM of xLSTM (Beck et al. 2024, §2.2): exponential input gate, sigmoid (or, with
+    ``forget_gate="exp"``, exponential) forget gate, a normaliser state n_t and a stabiliser m_t;
+    h_t = o_t ⊙ c_t / n_t. Gates in the paper's order i, f, z, o.
+
+    Parameters per layer and direction, torch.nn.LSTM's names: weight_ih_l{k} (4H, H_in),
+    weight_hh_l{k} (4H, H / num_heads): R, block-diagonal over heads, stored as its blocks (one
+    head: a full (4H, H) matrix), bias_ih_l{k} and bias_hh_l{k} (4H,). hx is the tuple
+    (h_0, c_0, n_0, m_0), each (layers · directions, N, H); all zero when not given, and the
+    final states come back the same way. docs/slstm.md.
+    """
+
+    KEY = "slstm"
+    OWN = {"num_heads": 1, "forget_gate": "sigmoid"}
+
+    def _check_own(self, a: dict) -> str:
+        """Heads that divide hidden_size, a forget gate by name; the cell: slstm or slstm_exp."""
+        heads, forget_gate, hidden = a["num_heads"], a["forget_gate"], a["hidden_size"]
+        if isinstance(heads, bool) or not isinstance(heads, int) or heads < 1:
+            raise ValueError(f"SLSTM: num_heads must be a positive integer, got {heads!r}")
+        if isinstance(hidden, int) and hidden % heads:
+            raise ValueError(
+                f"SLSTM: hidden_size ({hidden}) must be divisible by num_heads ({heads})"
+            )
+        if forget_gate not in ("sigmoid", "exp"):
+            raise ValueError(f"SLSTM: forget_gate must be 'sigmoid' or 'exp', got {forget_gate!r}")
+        self.num_heads, self.forget_gate = heads, forget_gate
+        return "slstm" if forget_gate == "sigmoid" else "slstm_exp"
+
+    def _param_shapes(self, cell: Cell, layer: int) -> dict[str, tuple[int, ...]]:
+        shapes = super()._param_shapes(cell, layer)
+        shapes["weight_hh"] = (4 * self.hidden_size, self.hidden_size // self.num_heads)
+        return shapes
+
+    def extra_repr(self) -> str:
+        s = super().extra_repr()
+        if self.num_heads != 1:
+            s += f", num_heads={self.num_heads}"
+        if self.forget_gate != "sigmoid":
+            s += f", forget_gate={self.forget_gate!r}"
+        return s

@@ -46,6 +46,7 @@ TASKS = {
             )
         ),
         Entry("gradients", "tasks.gradients", "the adding problem; the gradient-flow lab"),
+        Entry("state", "tasks.state", "parity and sums mod 5: what a recurrence can count"),
     )
 }
 

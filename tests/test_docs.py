@@ -272,7 +272,16 @@ def test_each_equation_of_the_math_is_shown_with_the_code_that_computes_it(page)
     assert not unshown, f"{page.name}: equations not followed by the code computing them: {unshown}"
 
 
-MATH_PAGES = ["cells.md", "layers.md", "variants.md", "minimal.md", "gradients.md"]
+MATH_PAGES = [
+    "cells.md",
+    "layers.md",
+    "variants.md",
+    "minimal.md",
+    "gradients.md",
+    "slstm.md",
+    "rglru.md",
+    "state.md",
+]
 
 
 @pytest.mark.parametrize("page", MATH_PAGES)

@@ -226,6 +226,10 @@ CORE = {
     "mingru": None,
     "minlstm": None,
     "indrnn": None,  # its W_hh is a vector u, not the matrix the schemes draw
+    "slstm": "LSTM",
+    "slstm_exp": "LSTM",
+    "rglru": None,
+    "mingru_neg": None,
 }
 
 
@@ -285,12 +289,16 @@ def test_each_cell_takes_the_schemes_that_exist_for_it_and_refuses_the_others(
 def test_a_forget_bias_of_one_makes_the_forget_gate_sigma_of_one(impl, name):
     """All else zero, c_0 = 1, no input, rates (dropout, zoneout) at 0: c_1 = f_1 c_0 + i_1 g_1
     = σ(b_f) · 1 + ½ · 0, in the LSTM of both implementations and in every variant: the forget
-    gate is the second block in each."""
+    gate is the second block in each. The sLSTM (n_0 = 1, m_0 = 0): m_1 = max(log σ(1) + 0, 0)
+    = 0, so f′_1 = σ(1) and i′_1 = 1, and again c_1 = σ(1) · 1 + 1 · tanh(0)."""
     layer = _quiet_layer(name, impl=impl)
     with torch.no_grad():
         for p in layer.parameters():
             p.zero_()
     init.set_forget_bias(layer, 1.0)
     zeros = torch.zeros(1, 1, 4)
-    _, (_, c_1) = layer(torch.zeros(1, 1, 2), (zeros, torch.ones(1, 1, 4)))
+    states = (zeros, torch.ones(1, 1, 4))
+    if CELLS[name].states == 4:  # the sLSTM's n_0 and m_0
+        states += (torch.ones(1, 1, 4), zeros)
+    c_1 = layer(torch.zeros(1, 1, 2), states)[1][1]
     assert torch.allclose(c_1, torch.full_like(c_1, 1 / (1 + math.exp(-1))))  # σ(1), not σ(2)

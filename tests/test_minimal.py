@@ -1,9 +1,11 @@
-"""scratch.MinGRU and scratch.MinLSTM. torch.nn has no such layers, so the reference is autograd
-over the paper's equations (Feng et al. 2024, §3), written here from the paper in a
+"""scratch.MinGRU (and its negative-eigenvalue variant), scratch.MinLSTM and scratch.RGLRU.
+torch.nn has no such layers, so the reference is autograd over the papers' equations (Feng et
+al. 2024, §3; Grazzi et al. 2024; De et al. 2024, §2.4), written here from the papers in a
 plain loop; and the three ways to get gradients (the scan, the loop over the step pair, autograd
 over that loop) must agree to 1e-12 in float64 over random configurations of every option."""
 
 import math
+from functools import partial
 
 import pytest
 import torch
@@ -15,10 +17,15 @@ import scratch
 from scratch.checks import BPTT_CHOICES
 from tests.strategies import lengths_for
 
-LAYERS = {"mingru": scratch.MinGRU, "minlstm": scratch.MinLSTM}
+LAYERS = {
+    "mingru": scratch.MinGRU,
+    "minlstm": scratch.MinLSTM,
+    "mingru_neg": partial(scratch.MinGRU, negative=True),
+    "rglru": scratch.RGLRU,
+}
 
 
-def mingru_reference(x, h, W, b):
+def mingru_reference(x, h, W, b, lam=None, negative=False):
     """One layer, one direction, x (T, I) of one sequence, from the paper's equations."""
     W_z, W_h = W.chunk(2)
     b_z, b_h = b.chunk(2)
@@ -26,12 +33,28 @@ def mingru_reference(x, h, W, b):
     for x_t in x:
         z = torch.sigmoid(x_t @ W_z.T + b_z)  # z_t = σ(Linear(x_t))
         h_tilde = x_t @ W_h.T + b_h  # h̃_t = Linear(x_t)
-        h = (1 - z) * h + z * h_tilde
+        a = 2 * (1 - z) - 1 if negative else 1 - z  # Grazzi et al.: the range (0, 1) → (−1, 1)
+        h = a * h + z * h_tilde
         out.append(h)
     return torch.stack(out), h
 
 
-def minlstm_reference(x, h, W, b):
+def rglru_reference(x, h, W, b, lam):
+    """De et al. (2024), §2.4, literally: a_t = σ(Λ)^{c r_t} with c = 8, on u_t, the input's
+    projection (rows [r; i; u] of W, b)."""
+    W_a, W_x, W_u = W.chunk(3)
+    b_a, b_x, b_u = b.chunk(3)
+    out = []
+    for x_t in x:
+        r = torch.sigmoid(x_t @ W_a.T + b_a)  # recurrence gate
+        i = torch.sigmoid(x_t @ W_x.T + b_x)  # input gate
+        a = torch.sigmoid(lam) ** (8 * r)
+        h = a * h + torch.sqrt(1 - a**2) * (i * (x_t @ W_u.T + b_u))
+        out.append(h)
+    return torch.stack(out), h
+
+
+def minlstm_reference(x, h, W, b, lam=None):
     """One layer, one direction, x (T, I) of one sequence, from the paper's equations."""
     W_i, W_f, W_h = W.chunk(3)
     b_i, b_f, b_h = b.chunk(3)
@@ -45,7 +68,12 @@ def minlstm_reference(x, h, W, b):
     return torch.stack(out), h
 
 
-REFERENCES = {"mingru": mingru_reference, "minlstm": minlstm_reference}
+REFERENCES = {
+    "mingru": mingru_reference,
+    "minlstm": minlstm_reference,
+    "mingru_neg": partial(mingru_reference, negative=True),
+    "rglru": rglru_reference,
+}
 
 
 def reference_stack(cell, model, x, h0):
@@ -60,7 +88,8 @@ def reference_stack(cell, model, x, h0):
             b = torch.zeros(W.shape[0], dtype=W.dtype) if b is None else b
             k = layer * (2 if model.bidirectional else 1) + direction
             seq = x.flip(0) if direction else x
-            y, h_n = REFERENCES[cell](seq, h0[k], W, b)
+            lam = getattr(model, "lambda" + suffix, None)  # the RG-LRU's Λ
+            y, h_n = REFERENCES[cell](seq, h0[k], W, b, lam)
             outs.append(y.flip(0) if direction else y)
             finals.append(h_n)
         x = torch.cat(outs, dim=1)
@@ -203,7 +232,7 @@ def test_matches_the_papers_equations(config, bptt):
     assert_close(*results)
 
 
-@pytest.mark.parametrize("cell, gates", [("mingru", 2), ("minlstm", 3)])
+@pytest.mark.parametrize("cell, gates", [("mingru", 2), ("minlstm", 3), ("rglru", 3)])
 def test_parameters_are_the_input_side_only(cell, gates):
     """weight_ih_l{k} (G·H, H_in) and bias_ih_l{k} per layer and direction, nothing recurrent,
     drawn from U(−1/√H, 1/√H) like torch.nn's."""
@@ -214,8 +243,12 @@ def test_parameters_are_the_input_side_only(cell, gates):
         for suffix in ("", "_reverse"):
             expected[f"weight_ih_l{layer}{suffix}"] = (gates * 16, size)
             expected[f"bias_ih_l{layer}{suffix}"] = (gates * 16,)
+            if cell == "rglru":
+                expected[f"lambda_l{layer}{suffix}"] = (16,)  # Λ, σ(Λ) in [0.9, 0.999]
     assert shapes == expected
-    weights = torch.cat([p.flatten() for p in model.parameters()])
+    lams = [p for name, p in model.named_parameters() if name.startswith("lambda")]
+    assert all(0.9 <= torch.sigmoid(p).min() and torch.sigmoid(p).max() <= 0.999 for p in lams)
+    weights = torch.cat([p.flatten() for n, p in model.named_parameters() if "lambda" not in n])
     assert weights.abs().max() <= 1 / math.sqrt(16)
     assert weights.std() > 0.8 / math.sqrt(3 * 16)  # U(−k, k) has std k/√3
     assert not any(hasattr(model, n) for n in ("weight_hh_l0", "bias_hh_l0"))
@@ -263,3 +296,39 @@ def test_a_pickled_model_reloads_with_weights_only(tmp_path):
         loaded = torch.load(tmp_path / "model.pt", weights_only=True)
     x = torch.randn(6, 2, 3)
     assert torch.equal(loaded(x)[0], model(x)[0])
+
+
+def test_rglru_with_the_identity_projection_is_the_papers_cell_on_x():
+    """input_size = H, W_u = I, b_u = 0: u_t = x_t, and the layer is the paper's RG-LRU on x."""
+    torch.manual_seed(0)
+    model = scratch.RGLRU(4, 4, dtype=torch.float64)
+    with torch.no_grad():
+        model.weight_ih_l0[8:] = torch.eye(4)
+        model.bias_ih_l0[8:] = 0
+    x = torch.randn(9, 4, dtype=torch.float64)
+    W_a, W_x, _ = model.weight_ih_l0.chunk(3)
+    b_a, b_x, _ = model.bias_ih_l0.chunk(3)
+    h, out = torch.zeros(4, dtype=torch.float64), []
+    for x_t in x:
+        a = torch.sigmoid(model.lambda_l0) ** (8 * torch.sigmoid(x_t @ W_a.T + b_a))
+        h = a * h + torch.sqrt(1 - a**2) * (torch.sigmoid(x_t @ W_x.T + b_x) * x_t)
+        out.append(h)
+    assert torch.allclose(model(x)[0], torch.stack(out), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("bptt", ["manual", "readable"])
+def test_rglru_at_a_equal_to_one_keeps_h_and_has_finite_gradients(bptt):
+    """Λ = 800: softplus(−Λ) underflows to 0, so a_t = 1 and √(1 − a_t²) = 0 exactly; h_t = h_0,
+    and the backward uses the limit of the chain through √ (0), not 0 · ∞."""
+    torch.manual_seed(0)
+    model = scratch.RGLRU(3, 4, dtype=torch.float64, bptt=bptt)
+    with torch.no_grad():
+        model.lambda_l0[:2] = 800.0
+    x = torch.randn(6, 2, 3, dtype=torch.float64, requires_grad=True)
+    h0 = torch.randn(1, 2, 4, dtype=torch.float64, requires_grad=True)
+    y, h_n = model(x, h0)
+    assert torch.equal(y[:, :, :2], h0[:, :, :2].expand(6, 2, 2))
+    (y.sum() + h_n.sum()).backward()
+    grads = [x.grad, h0.grad, *(p.grad for p in model.parameters())]
+    assert all(torch.isfinite(g).all() for g in grads)
+    assert torch.equal(model.lambda_l0.grad[:2], torch.zeros(2, dtype=torch.float64))

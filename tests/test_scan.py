@@ -13,7 +13,7 @@ from scratch.fast import scan
 from scratch.function import run_layer
 from scratch.registry import CELLS
 
-MINIMAL = ["mingru", "minlstm"]
+MINIMAL = ["mingru", "minlstm", "mingru_neg"]
 
 
 def loop(a, b, reverse):
@@ -68,6 +68,23 @@ def test_gradcheck_scan_layer(mode, reverse, batch_sizes):
         return y, h_n
 
     assert torch.autograd.gradcheck(layer, inputs, eps=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("batch_sizes", BATCH_SIZES, ids=str)
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("bptt", ["manual", "readable"])
+def test_gradcheck_rglru_layer_with_its_lambda(bptt, reverse, batch_sizes):
+    """The RG-LRU's scan and step pair, Λ among the inputs, against finite differences: Λ drawn
+    near 1 and near 7 (σ(Λ) from 0.73 to 0.999), where √(1 − a²) is steep."""
+    x, h0, W_ih, b_ih = layer_inputs("rglru", batch_sizes, bias=True)
+    lam = torch.linspace(1.0, 7.0, 4, dtype=torch.float64).requires_grad_()
+
+    def layer(x, h0, W_ih, b_ih, lam):
+        w = Weights(W_ih, b_ih=b_ih, extra={"lambda": lam})
+        y, (h_n,) = run_layer(CELLS["rglru"], x, (h0,), w, batch_sizes, reverse, bptt)
+        return y, h_n
+
+    assert torch.autograd.gradcheck(layer, [x, h0, W_ih, b_ih, lam], eps=1e-6, atol=1e-7)
 
 
 @pytest.mark.parametrize("mode", MINIMAL)

@@ -104,6 +104,54 @@ def indrnn(x, h, p, masks=None):
     return torch.stack(ys), (h,)
 
 
+def _slstm_preactivations(x_t, h, p):
+    """ĩ, f̃, z̃, õ = W x_t + R h_{t−1} + b, R block-diagonal over heads: each head's units read
+    that head's part of h only (Beck et al. 2024, §2.2, "heads ... block-diagonal")."""
+    R, H = p["weight_hh"], h.shape[1]
+    d = R.shape[1]
+    recurrent = []
+    for g in range(4):
+        R_g = R[g * H : (g + 1) * H]
+        recurrent += [h[:, k : k + d] @ R_g[k : k + d].t() for k in range(0, H, d)]
+    a = _affine(x_t, p["weight_ih"], p["bias_ih"]) + torch.cat(recurrent, dim=1)
+    return (a if p["bias_hh"] is None else a + p["bias_hh"]).chunk(4, dim=1)
+
+
+def slstm(x, h, c, n, m, p, masks=None, exp_forget=False):
+    """Beck et al. (2024), eqs. (8)–(17): the stabilised sLSTM, sigmoid forget gate by default."""
+    ys = []
+    for x_t in x:
+        i_raw, f_raw, z_raw, o_raw = _slstm_preactivations(x_t, h, p)
+        log_f = f_raw if exp_forget else torch.nn.functional.logsigmoid(f_raw)  # eq (13)
+        m_new = torch.maximum(log_f + m, i_raw)  # eq (15)
+        i = torch.exp(i_raw - m_new)  # eq (16)
+        f = torch.exp(log_f + m - m_new)  # eq (17)
+        c = f * c + i * torch.tanh(z_raw)  # eqs (8), (11)
+        n = f * n + i  # eq (9)
+        h = torch.sigmoid(o_raw) * c / n  # eqs (10), (14)
+        m = m_new
+        ys.append(h)
+    return torch.stack(ys), (h, c, n, m)
+
+
+def slstm_exp(x, h, c, n, m, p, masks=None):
+    return slstm(x, h, c, n, m, p, masks, exp_forget=True)
+
+
+def slstm_unstabilised(x, h, c, n, p, exp_forget=False):
+    """Eqs. (8)–(14) as written, i_t = exp(ĩ_t) and f_t = σ(f̃_t) or exp(f̃_t), no m_t: they
+    overflow once a sum of exponentials passes float's range."""
+    ys = []
+    for x_t in x:
+        i_raw, f_raw, z_raw, o_raw = _slstm_preactivations(x_t, h, p)
+        f = torch.exp(f_raw) if exp_forget else torch.sigmoid(f_raw)
+        c = f * c + torch.exp(i_raw) * torch.tanh(z_raw)
+        n = f * n + torch.exp(i_raw)
+        h = torch.sigmoid(o_raw) * c / n
+        ys.append(h)
+    return torch.stack(ys), (h, c, n)
+
+
 REFERENCES = {
     "LayerNormLSTM": lnlstm,
     "PeepholeLSTM": peephole,
@@ -111,6 +159,8 @@ REFERENCES = {
     "VariationalLSTM": variational,
     "ZoneoutLSTM": zoneout,
     "IndRNN": indrnn,
+    "SLSTM": slstm,
+    "SLSTM_EXP": slstm_exp,
 }
 
 

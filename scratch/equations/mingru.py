@@ -12,34 +12,43 @@ is the whole input side: no gate reads h_{t−1}, so there is no W_hh.
 
 (MG3) is linear in h_{t−1}: h_t = a_t ⊙ h_{t−1} + b_t with a_t = 1 − z_t, b_t = z_t ⊙ h̃_t, which
 scan.py computes for all t in O(log T) levels.
+
+The negative-eigenvalue variant (Grazzi et al. 2024, "Unlocking State-Tracking in Linear RNNs
+Through Negative Eigenvalues"): a_t = 1 − 2 z_t, which reaches (−1, 1) instead of (0, 1), so
+that a step can flip the sign of h (docs/state.md). ``span`` is 2 there, 1 in minGRU:
+
+    h_t = (1 − span · z_t) ⊙ h_{t−1} + z_t ⊙ h̃_t                               (MG3)
 """
+
+from dataclasses import replace
+from functools import partial
 
 import torch
 from torch import Tensor
 
 from scratch.declaration import Cell, StepBackward, Weights
-from scratch.fast.mingru import MINGRU_LOOP
+from scratch.fast.mingru import MINGRU_LOOP, MINGRU_NEG_LOOP
 
 
-def mingru_step(x_proj: Tensor, state: tuple, w: Weights):
+def mingru_step(x_proj: Tensor, state: tuple, w: Weights, span: float = 1.0):
     """One step forward. Returns (h_t,) (N, H) and what the backward step needs."""
     (h_prev,) = state
     x_z, h_tilde = x_proj.chunk(2, dim=1)  # (MG2) h̃_t = x̂_h                         (N, H)
     z = torch.sigmoid(x_z)  # (MG1) z_t = σ(x̂_z)
-    h = (1 - z) * h_prev + z * h_tilde  # (MG3) h_t = (1 − z_t) ⊙ h_{t−1} + z_t ⊙ h̃_t
+    h = (1 - span * z) * h_prev + z * h_tilde  # (MG3) h_t = (1 − z_t) ⊙ h_{t−1} + z_t ⊙ h̃_t
     return (h,), (z, h_tilde, h_prev)
 
 
-def mingru_step_backward(d_state: tuple, w: Weights, saved: tuple):
+def mingru_step_backward(d_state: tuple, w: Weights, saved: tuple, span: float = 1.0):
     """d_state: (dL/dh_t,), from the output at t and from step t+1.
 
     Returns dL/dx̂_t (N, 2H) and dL/dh_{t−1}; no weight shares (no weight is inside the step).
     """
     (d_h,), (z, h_tilde, h_prev) = d_state, saved
-    d_z = d_h * (h_tilde - h_prev)  # (MG3) ∂h_t/∂z_t = h̃_t − h_{t−1}
+    d_z = d_h * (h_tilde - span * h_prev)  # (MG3) ∂h_t/∂z_t = h̃_t − h_{t−1}
     d_h_tilde = d_h * z  # (MG3) ∂h_t/∂h̃_t = z_t; (MG2) ∂h̃_t/∂x̂_h = 1
     d_x_z = d_z * z * (1 - z)  # (MG1) σ' = z_t (1 − z_t)
-    d_h_prev = d_h * (1 - z)  # (MG3) ∂h_t/∂h_{t−1} = 1 − z_t
+    d_h_prev = d_h * (1 - span * z)  # (MG3) ∂h_t/∂h_{t−1} = 1 − z_t
     return StepBackward(torch.cat([d_x_z, d_h_tilde], dim=1), (d_h_prev,), {}, (d_h,))
 
 
@@ -54,4 +63,15 @@ MINGRU_CELL = Cell(
     step_backward=mingru_step_backward,
     manual_loop=MINGRU_LOOP,
     kinds=("weight_ih", "bias_ih"),  # no W_hh, no b_hh: nothing reads h_{t−1} but (MG3)
+)
+
+
+MINGRU_NEG_CELL = replace(
+    MINGRU_CELL,
+    key="mingru_neg",
+    about="minGRU with a_t = 1 − 2 z_t in (−1, 1)",
+    layer_options={"negative": True},
+    step=partial(mingru_step, span=2.0),
+    step_backward=partial(mingru_step_backward, span=2.0),
+    manual_loop=MINGRU_NEG_LOOP,
 )

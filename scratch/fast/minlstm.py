@@ -5,11 +5,12 @@ at once, as the coefficients of h_t = a_t ⊙ h_{t−1} + b_t, which the paralle
 import torch
 from torch import Tensor
 
+from scratch.declaration import Weights
 from scratch.fast import workspace
 from scratch.fast.scan import scan_loop
 
 
-def minlstm_coefficients(x_proj: Tensor, a: Tensor, b: Tensor) -> tuple:
+def minlstm_coefficients(x_proj: Tensor, a: Tensor, b: Tensor, w: Weights) -> tuple:
     """(ML1–ML5) for all rows at once as h_t = a_t ⊙ h_{t−1} + b_t: writes a and b (T_total, H).
     x̂_i, x̂_f are overwritten by i, f. Returns what the backward needs."""
     i, f, h_tilde = x_proj.chunk(3, dim=1)  # (ML3) h̃ = x̂_h
@@ -21,8 +22,9 @@ def minlstm_coefficients(x_proj: Tensor, a: Tensor, b: Tensor) -> tuple:
     return i, f, f_n, i_n, h_tilde
 
 
-def minlstm_coefficients_backward(g: Tensor, h_prev: Tensor, saved: tuple) -> Tensor:
-    """g = dL/dh_t and h_{t−1} of every row (from the scan) → dL/dx̂ (T_total, 3H)."""
+def minlstm_coefficients_backward(g: Tensor, h_prev: Tensor, saved: tuple, w: Weights):
+    """g = dL/dh_t and h_{t−1} of every row (from the scan) → dL/dx̂ (T_total, 3H), and no
+    own parameters' gradients (the cell has none)."""
     i, f, f_n, i_n, h_tilde = saved
     d_x_proj = workspace.empty(g, g.shape[0], 3 * g.shape[1])  # used up by layer_backward
     d_x_i, d_x_f, d_h_tilde = d_x_proj.chunk(3, dim=1)
@@ -31,7 +33,7 @@ def minlstm_coefficients_backward(g: Tensor, h_prev: Tensor, saved: tuple) -> Te
     torch.addcmul(u, u, i, value=-1, out=d_x_i).neg_()  # (ML1) −u ⊙ (1 − i)
     torch.addcmul(u, u, f, value=-1, out=d_x_f)  # (ML2) u ⊙ (1 − f)
     torch.mul(g, i_n, out=d_h_tilde)  # (ML5, ML3) d_h̃ = g ⊙ i′
-    return d_x_proj
+    return d_x_proj, {}
 
 
 MINLSTM_LOOP = scan_loop(minlstm_coefficients, minlstm_coefficients_backward)

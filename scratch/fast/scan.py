@@ -32,8 +32,9 @@ from scratch.declaration import ManualLoop
 from scratch.fast import workspace
 from scratch.steps import Steps
 
-Coefficients = Callable  # (x̂, a, b) -> saved: writes a and b (T_total, H); may overwrite x̂
-CoefficientsBackward = Callable  # (g, h_prev, saved) -> dL/dx̂ (T_total, G·H)
+Coefficients = Callable  # (x̂, a, b, w) -> saved: writes a and b (T_total, H); may overwrite x̂
+CoefficientsBackward = Callable  # (g, h_prev, saved, w) -> (dL/dx̂ (T_total, G·H), the
+#                                  gradients of the cell's own parameters, kind -> Tensor)
 
 
 def scan_(a: Tensor, b: Tensor, reverse: bool = False) -> Tensor:
@@ -103,10 +104,10 @@ def scan_layer_forward(x_proj, state0, w, steps: Steps, coefficients: Coefficien
     b_steps, h0_slot = _ends(S, h0_first)
     h0_slot.copy_(h0)
     if steps.uniform:  # the cell writes straight into the buffers
-        saved = coefficients(x_proj, a_ends[1:-1].view(T * N, H), b_steps.view(T * N, H))
+        saved = coefficients(x_proj, a_ends[1:-1].view(T * N, H), b_steps.view(T * N, H), w)
     else:  # packed: past each sequence's end a = 1, b = 0, so its state stands still
         a, b = x_proj.new_empty(2, x_proj.shape[0], H)
-        saved = coefficients(x_proj, a, b)
+        saved = coefficients(x_proj, a, b, w)
         _rows_into(a_ends[1:-1], a, steps, 1.0)
         _rows_into(b_steps, b, steps, 0.0)
     A = (a_ends[:-1] if h0_first else a_ends[1:]).clone()  # the scan spends its copy
@@ -117,7 +118,8 @@ def scan_layer_forward(x_proj, state0, w, steps: Steps, coefficients: Coefficien
 
 def scan_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, state_grads, backward):
     """BPTT as a reversed scan, then the cell's chain rule from g_t = dL/dh_t and h_{t−1} to
-    dL/dx̂. Returns (dL/dx̂,), (dL/dh_0,) and no recurrent weight gradients (there are none)."""
+    dL/dx̂. Returns (dL/dx̂,), (dL/dh_0,) and the gradients of the cell's own parameters
+    (there is no recurrent weight)."""
     a_ends, S, cell_saved = saved
     h0_first = not steps.reverse
     # g_t = ∂L/∂y_t + a_{t+1} ⊙ g_{t+1}: the other window of a, shifted by one position
@@ -133,12 +135,14 @@ def scan_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, state_grads, bac
     if state_grads is not None:
         state_grads["h"].copy_(g)
     h_prev = _rows_of(S[:-1] if h0_first else S[1:], steps)  # the state each step read
-    return (backward(g, h_prev, cell_saved),), (d_h0.clone(),), {}
+    d_x_proj, d_weights = backward(g, h_prev, cell_saved, w)
+    return (d_x_proj,), (d_h0.clone(),), d_weights
 
 
 def scan_loop(coefficients: Coefficients, backward: CoefficientsBackward) -> ManualLoop:
     """The fast loop of a cell whose step is h_t = a_t ⊙ h_{t−1} + b_t with (a_t, b_t) from x̂_t
-    alone: the cell gives x̂ → (a, b) and its chain rule back; the scan does the rest."""
+    and the cell's own parameters alone: the cell gives x̂ → (a, b) and its chain rule back;
+    the scan does the rest."""
     return ManualLoop(
         partial(scan_layer_forward, coefficients=coefficients),
         partial(scan_layer_backward, backward=backward),
