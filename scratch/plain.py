@@ -17,8 +17,8 @@ from scratch.registry import cell as cell_named
 
 # --8<-- [start:plain_loop]
 def plain_forward(cell: Cell | str, x: Tensor, state0: tuple, w: Weights):
-    """Run the cell's step at t = 0 … L−1. Returns the outputs h_t stacked (L, N, H), the final
-    state, and the tape: what each step saved for its backward step."""
+    """Run the cell's step for t = 1 … L (x[t − 1] is step t's input). Returns the outputs h_t
+    stacked (L, N, H), the final state, and the tape: what each step saved for its backward."""
     cell = cell_named(cell) if isinstance(cell, str) else cell
     biases = [w.of(kind) for kind in cell.x_proj_biases if w.of(kind) is not None]
     x_proj = x @ w.W_ih.T + sum(biases)  # x̂_t = x_t W_ihᵀ + b, all t at once   (L, N, G·H)
@@ -31,7 +31,7 @@ def plain_forward(cell: Cell | str, x: Tensor, state0: tuple, w: Weights):
 
 
 def plain_backward(cell: Cell | str, d_y: Tensor, d_state_n: tuple, x: Tensor, w: Weights, tape):
-    """BPTT: the same steps backwards, t = L−1 … 0. d_y is dL/dy_t for every t (L, N, H),
+    """BPTT: the same steps backwards, t = L … 1. d_y is ∂L/∂y_t for every t (L, N, H),
     d_state_n is dL/d(state_n). Returns dL/dx, dL/d(state0) and {parameter kind: gradient}."""
     cell = cell_named(cell) if isinstance(cell, str) else cell
     d_state, d_x_proj, grads = d_state_n, [None] * len(x), {}
