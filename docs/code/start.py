@@ -63,8 +63,9 @@ def show_shapes() -> None:
     print("two directions, forward half: output[-1, :, :H] is h_n[0]:", end=" ")
     print(torch.equal(output[-1, :, :H], h_n[0]))
     print("two directions, reverse half: output[-1, :, H:] is h_n[1]:", end=" ")
-    print(torch.equal(output[-1, :, H:], h_n[1]), "(it ended at the first step:", end=" ")
-    print(f"output[0, :, H:] is h_n[1]: {torch.equal(output[0, :, H:], h_n[1])})")
+    print(torch.equal(output[-1, :, H:], h_n[1]))
+    print("  it ended at the first step: output[0, :, H:] is h_n[1]:", end=" ")
+    print(torch.equal(output[0, :, H:], h_n[1]))
     # --8<-- [end:last_step]
 
 
