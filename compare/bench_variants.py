@@ -3,7 +3,7 @@ over autograd through the same forward (docs/variants.md#speed).
 
 There is no torch.nn layer to time against, so the yardstick is the variant itself under
 bptt="autograd": autograd differentiating the readable forward loop. Each variant runs under
-"manual" (its fast loop where it has one), "readable" and "autograd", built from one seed,
+"manual" (its manual loop where it has one), "readable" and "autograd", built from one seed,
 on one batch, forward + backward as compare.bench times it (bench.forward_backward), in a
 rotating order; each ratio is taken within one repetition and the table gives the medians.
 The masked variants run in training mode, drawing their masks in every forward.
@@ -76,7 +76,7 @@ def bench_variant(name: str, dims: Size, repeats: int, seed: int = 0) -> dict[st
         forward_backward(modules[bptt], x, weights)
 
     runs = {bptt: partial(step, bptt) for bptt in MODES}
-    runs[FLOOR] = matrix_products(dims, CELLS[modules["manual"].mode].num_gates)
+    runs[FLOOR] = matrix_products(dims, CELLS[modules["manual"].mode.lower()].num_gates)
     order = tuple(runs)
     for run in runs.values():  # warm-up
         run()

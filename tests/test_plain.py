@@ -12,12 +12,12 @@ from hypothesis import strategies as st
 from scratch import plain_backward, plain_forward
 from scratch.declaration import STANDARD_KINDS, Weights
 
-# mode of the plain loop -> (torch.nn class, its keyword arguments)
+# key of the cell -> (torch.nn class, its keyword arguments)
 TORCH = {
-    "RNN_TANH": (torch.nn.RNN, {"nonlinearity": "tanh"}),
-    "RNN_RELU": (torch.nn.RNN, {"nonlinearity": "relu"}),
-    "LSTM": (torch.nn.LSTM, {}),
-    "GRU": (torch.nn.GRU, {}),
+    "rnn_tanh": (torch.nn.RNN, {"nonlinearity": "tanh"}),
+    "rnn_relu": (torch.nn.RNN, {"nonlinearity": "relu"}),
+    "lstm": (torch.nn.LSTM, {}),
+    "gru": (torch.nn.GRU, {}),
 }
 TOLERANCE = 1e-12
 
@@ -32,10 +32,10 @@ def compare(mode, L, N, I, H, bias, proj_size=0, seed=0):
     P = proj_size or H
     x = torch.randn(L, N, I, dtype=torch.float64, requires_grad=True)
     state0 = [torch.randn(1, N, P, dtype=torch.float64, requires_grad=True)]
-    if mode == "LSTM":
+    if mode == "lstm":
         state0.append(torch.randn(1, N, H, dtype=torch.float64, requires_grad=True))
-    y, state_n = layer(x, tuple(state0) if mode == "LSTM" else state0[0])
-    state_n = state_n if mode == "LSTM" else (state_n,)
+    y, state_n = layer(x, tuple(state0) if mode == "lstm" else state0[0])
+    state_n = state_n if mode == "lstm" else (state_n,)
     d_y = torch.randn_like(y)
     d_state_n = tuple(torch.randn_like(s) for s in state_n)
     torch.autograd.backward([y, *state_n], [d_y, *d_state_n])
@@ -64,7 +64,7 @@ def test_plain_loop_equals_torch_nn(mode, bias):
 
 
 def test_plain_loop_with_a_projection_equals_torch_nn():
-    errors = compare("LSTM", L=6, N=2, I=3, H=5, bias=True, proj_size=2)
+    errors = compare("lstm", L=6, N=2, I=3, H=5, bias=True, proj_size=2)
     assert max(errors.values()) <= TOLERANCE, errors
 
 
