@@ -40,6 +40,11 @@ def cell_order(own: Mapping) -> dict:
     return {**CELL, **own, **FACTORY}
 
 
+def unexpected(name: str, extra: dict) -> None:
+    """A keyword the class does not take, as Python says it: TypeError (torch.nn's cells)."""
+    raise TypeError(f"{name} got unexpected keyword arguments {sorted(extra)}")
+
+
 def bind(name: str, optional: dict, args: tuple, kwargs: dict, refuse=checks.check_no_extra_kwargs):
     """Every argument by name, defaults filled in, from a call (input_size, hidden_size,
     *optional); ``refuse(name, extra)`` raises for keywords the class does not take."""

@@ -28,7 +28,8 @@ class RNNCellBase(nn.Module):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__()
-        a = arguments.bind(type(self).__name__, arguments.cell_order(self.OWN), args, kwargs)
+        order = arguments.cell_order(self.OWN)
+        a = arguments.bind(type(self).__name__, order, args, kwargs, arguments.unexpected)
         input_size, hidden_size, bias, bptt = (
             a[k] for k in ("input_size", "hidden_size", "bias", "bptt")
         )
