@@ -14,6 +14,7 @@ from scratch import registry
 from scratch.cells import GRUCell, IndRNNCell, LSTMCell, RNNCell
 from scratch.minimal import RGLRU, MinGRU, MinLSTM
 from scratch.modules import GRU, LSTM, RNN
+from scratch.plain import plain_backward, plain_forward
 from scratch.record import record_state_grads
 from scratch.step_pair import step_pair
 from scratch.variants import (
@@ -36,3 +37,5 @@ __all__ += ["IndRNN", "IndRNNCell"]
 __all__ += ["step_pair", "registry"]
 # The recurrent revival (docs/slstm.md, docs/rglru.md): scratch only, torch.nn has neither.
 __all__ += ["SLSTM", "RGLRU"]
+# The plain loop over time (docs/layers.md#plain): one layer, one direction, read it first.
+__all__ += ["plain_forward", "plain_backward"]

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from cmdline import reason
 from tasks.errors import BadInput, RunFailed
@@ -50,9 +51,24 @@ def write_json(obj: Any, path: Path) -> None:
     write_text(json_text(obj, indent=2) + "\n", path)
 
 
+# The PNG text chunk that records how tall, in the PNG's own pixels, the figure's smallest text
+# is: the site test (tests/test_site.py) scales it by the width the page shows the figure at.
+SMALLEST_TEXT_PX = "smallest_text_px"
+
+
+def smallest_text_px(fig: Figure, dpi: int) -> float:
+    """The font size of the figure's smallest visible text, in pixels of the PNG at ``dpi``."""
+    fig.draw_without_rendering()  # tick labels get their text when the figure is drawn
+    sizes = [
+        t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()
+    ]
+    return min(sizes, default=0.0) * dpi / 72  # points are 1/72 inch
+
+
 def write_figure(fig: Figure, path: Path, dpi: int = 120) -> None:
-    """Replace ``path`` atomically by ``fig`` drawn as PNG."""
-    write_bytes(path, lambda f: fig.savefig(f, format="png", dpi=dpi))
+    """Replace ``path`` atomically by ``fig`` drawn as PNG, its smallest text size recorded."""
+    metadata = {SMALLEST_TEXT_PX: f"{smallest_text_px(fig, dpi):.2f}"}
+    write_bytes(path, lambda f: fig.savefig(f, format="png", dpi=dpi, metadata=metadata))
 
 
 def append_line(record: dict, path: Path) -> None:

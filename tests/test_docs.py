@@ -18,7 +18,7 @@ from torch.distributed.run import get_args_parser as torchrun_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted((ROOT / "docs").glob("*.md")) + [ROOT / "README.md"]
-PACKAGES = ("scratch", "compare", "tasks", "reference", "tests")
+PACKAGES = ("scratch", "compare", "tasks", "reference", "tests", "docs")
 SOURCES = sorted(p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py"))
 TOP = ("scratch/", "compare/", "tasks/", "tests/", "docs/", "reference/", ".ci/")
 
@@ -26,6 +26,7 @@ TOP = ("scratch/", "compare/", "tasks/", "tests/", "docs/", "reference/", ".ci/"
 # looks like a Python name must be a name in our code.
 EXTERNAL = {"weights_only", "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "max_memory_allocated"}
 EXTERNAL |= {"GLOO_SOCKET_IFNAME", "NCCL_SOCKET_IFNAME"}  # environment of torch.distributed
+EXTERNAL |= {"CompiledFunctionBackward"}  # the node torch.compile's autograd puts in a profile
 
 
 def code_spans(text: str) -> list[str]:
@@ -317,3 +318,117 @@ def test_every_committed_figure_is_shown_by_a_page():
     shown = {Path(src).name for src in shown}
     unused = [f.name for f in (ROOT / "docs" / "figures").glob("*") if f.name not in shown]
     assert not unused, f"figures no page shows: {unused}"
+
+
+LESSON_CODE = sorted((ROOT / "docs" / "code").glob("*.py"))
+
+
+@pytest.mark.parametrize("path", LESSON_CODE, ids=lambda p: p.name)
+def test_the_pages_show_what_their_code_prints(path):
+    """A page includes docs/code/<name>_<part>.txt as what `python -m docs.code.<name>` prints
+    (the shapes of torch.nn's layers, the checks of a loop against torch.nn or autograd). Run it
+    here, so a change in torch.nn or in scratch, or a hand edit of the text, fails the test."""
+    module = importlib.import_module(f"docs.code.{path.stem}")
+    for name, part in getattr(module, "PARTS", {}).items():
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            part()
+        shown = path.with_name(f"{path.stem}_{name}.txt").read_text(encoding="utf-8")
+        assert printed.getvalue() == shown, f"{path.stem}_{name}.txt is not what it prints"
+
+
+# Pages a learner reads; performance, scale and the API reference keep their logs and tables.
+LEARNING_PAGES = [p for p in PAGES if p.name not in ("performance.md", "scale.md", "contract.md")]
+
+
+def prose_of(text: str) -> str:
+    """A page without its code blocks, inline code, math, comments and image links."""
+    for pattern in (r"```.*?```", r"\$\$.*?\$\$", r"\\\((?:(?!\n\n).)*?\\\)", r"<!--.*?-->"):
+        text = re.sub(pattern, " ", text, flags=re.S)
+    return re.sub(r"`[^`\n]+`|!\[[^\]]*\]\([^)]*\)", " ", text)
+
+
+@pytest.mark.parametrize(
+    "page",
+    [p for p in LEARNING_PAGES if p.parent.name == "docs"],  # GitHub shows README.md: no KaTeX
+    ids=lambda p: p.name,
+)
+def test_math_in_prose_is_rendered(page):
+    """No raw TeX subscript like h_{t−1} in prose: it is written \\(h_{t−1}\\), so KaTeX sets it."""
+    raw = re.findall(r"\S*\w_\{[^}]*\}\S*", prose_of(page.read_text(encoding="utf-8")))
+    assert not raw, f"{page.name}: raw subscripts outside math: {raw}"
+
+
+@pytest.mark.parametrize("page", LEARNING_PAGES, ids=lambda p: p.name)
+def test_learning_pages_carry_no_development_history(page):
+    """Load averages and commit ids belong on docs/performance.md, beside the timings they
+    qualify; a lesson states what to run and what you will see."""
+    text = page.read_text(encoding="utf-8")
+    found = re.findall(r"\bload (?:average )?(?:of |between |from )?\d+(?:\.\d+)?", text)
+    found += re.findall(r"\bcommit `?[0-9a-f]{7,40}\b", text)
+    found += re.findall(r"\((?:commit )?[0-9a-f]{7,12}\)", text)
+    assert not found, f"{page.name}: development history on a learning page: {found}"
+
+
+NUMBER_WORDS = "zero one two three four five six seven eight nine ten eleven twelve".split()
+
+
+def quoted_number(word: str) -> int:
+    return int(word) if word.isdigit() else NUMBER_WORDS.index(word.lower())
+
+
+NUMBER = rf"(\d+|{'|'.join(NUMBER_WORDS)})"
+
+
+def test_counts_the_pages_quote_are_the_codes():
+    """Every count of equivalence cases, tasks and demos that README.md and the pages quote is
+    computed here from the code: edit one by hand, or add a cell or a task, and this fails."""
+    from compare.equiv import MATRIX_CELLS, matrix_entries
+    from tasks.registry import TASKS
+
+    per_dtype = {d: len(matrix_entries(MATRIX_CELLS, [d], quick=False)) for d in ("float64",)}
+    per_dtype["float32"] = len(matrix_entries(MATRIX_CELLS, ["float32"], quick=False))
+    patterns = sum(entry.module.startswith("tasks.patterns.") for entry in TASKS.values())
+    # the exercises, one module each under learn/exercises/ (none yet: a quoted count fails)
+    exercises = [p for p in (ROOT / "learn" / "exercises").glob("*.py") if p.stem != "__init__"]
+    expected = {
+        "matrix cases": lambda m: (int(m[1]), int(m[2])) == (per_dtype[m[0]],) * 2,
+        "equivalence rows": lambda m: int(m[0]) == sum(per_dtype.values()),
+        "tasks": lambda m: quoted_number(m[0]) == len(TASKS),
+        "demos": lambda m: quoted_number(m[0]) == patterns,
+        "exercises": lambda m: quoted_number(m[0]) == len(exercises),
+    }
+    found = {
+        "matrix cases": r"^matrix, (float\d\d): (\d+)/(\d+) cases pass",
+        "equivalence rows": r"\b(\d+) equivalence rows",
+        "tasks": rf"\b{NUMBER} (?:registered )?tasks\b",
+        "demos": rf"\b{NUMBER} (?:pattern )?demos\b",
+        "exercises": rf"\b{NUMBER} exercises\b",
+    }
+    wrong, seen = [], set()
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        for what, pattern in found.items():
+            for match in re.finditer(pattern, text, flags=re.M | re.I):
+                seen.add(what)
+                groups = match.groups()
+                if not expected[what](groups):
+                    wrong.append(f"{page.name}: {match.group(0)!r}")
+    assert seen >= {"matrix cases", "equivalence rows", "tasks"}, f"counts not found: {seen}"
+    assert not wrong, f"counts that the code does not give: {wrong}"
+
+
+def nav_pages() -> list[str]:
+    """The pages of mkdocs.yml's navigation, in its order."""
+    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8").split("\nnav:\n")[1].split("\n\n")[0]
+    return re.findall(r":\s*([\w-]+\.md)\s*$", nav, flags=re.M)
+
+
+def test_the_home_pages_learning_path_is_the_navigation():
+    """index.md's learning path names every page of the navigation, in the navigation's order."""
+    home = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
+    path = home.split("## The learning path")[1].split("\n## ")[0]
+    linked = list(dict.fromkeys(re.findall(r"\]\(([\w-]+\.md)(?:#[^)]*)?\)", path)))
+    assert linked == [p for p in nav_pages() if p != "index.md"]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").split("| `docs/` |")[1].split("\n")[0]
+    assert re.findall(r"\]\(docs/([\w-]+\.md)\)", readme) == linked, "README's list of pages"

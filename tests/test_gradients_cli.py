@@ -103,7 +103,13 @@ def test_the_lab_in_smoke_sizes_writes_everything_and_a_rerun_reuses_it(tmp_path
     argv = ["lab", "--smoke", "--no-progress", "--out", str(tmp_path)]
     assert main(argv) == 0
     printed = capsys.readouterr().out
-    for name in ("at_init.png", "adding_curves.png", "adding_mse.png", "exploding.png"):
+    for name in (
+        "at_init.png",
+        "at_init_sigma.png",
+        "adding_curves.png",
+        "adding_mse.png",
+        "exploding.png",
+    ):
         assert (tmp_path / name).is_file(), name
     assert (tmp_path / "results.md").read_text() == printed
     assert "| LSTM, b_f = 1 |" in printed and "| predicting the mean |" in printed

@@ -25,6 +25,7 @@ SOLVED = 0.01  # test MSE below this: the network adds the marked values
 TRAIN, TEST = 0, 1  # the split, part of every batch's seed
 
 
+# --8<-- [start:batch]
 def batch(seed: int, split: int, step: int, size: int, seq_len: int) -> tuple[Tensor, Tensor]:
     """``size`` sequences of length T = ``seq_len`` (at least 2): inputs (T, N, 2), time-major,
     channel 0 the values and channel 1 the markers, and targets (N,), both float32."""
@@ -39,6 +40,7 @@ def batch(seed: int, split: int, step: int, size: int, seq_len: int) -> tuple[Te
     targets = values[rows, first] + values[rows, second]  # (N,)
     x = np.stack([values, markers], axis=-1).transpose(1, 0, 2)  # (T, N, 2)
     return torch.tensor(x, dtype=torch.float32), torch.tensor(targets, dtype=torch.float32)
+    # --8<-- [end:batch]
 
 
 def mean_mse(targets: Tensor) -> float:

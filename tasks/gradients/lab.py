@@ -65,7 +65,9 @@ def run(cfg: LabConfig) -> int:
     try:
         if "init" in chosen:
             found["init"] = at_initialisation(plan, cfg.seed, say)
-            figures.plot_at_init(found["init"], plan, out / "at_init.png")
+            figures.plot_at_init(
+                found["init"], plan, out / "at_init.png", out / "at_init_sigma.png"
+            )
         trainings = [(run_cfg, folder) for *_, run_cfg, folder in planned]
         train_all(trainings, cfg.workers, not cfg.no_progress, say)
         if "adding" in chosen:

@@ -28,6 +28,7 @@ from tasks.impl import cell_class, choice
 from tasks.patterns.sequences import State
 
 
+# --8<-- [start:attention]
 class Attention(nn.Module):
     """Additive attention (Bahdanau et al., 2015): which memory positions step t reads."""
 
@@ -43,6 +44,7 @@ class Attention(nn.Module):
         e = self.v(torch.tanh(keys + self.W_s(query)[:, None])).squeeze(-1)  # (N, S)
         alpha = torch.softmax(e.masked_fill(~mask, float("-inf")), dim=1)  # 0 at padding
         return torch.bmm(alpha[:, None], memory).squeeze(1), alpha  # (N, M), (N, S)
+        # --8<-- [end:attention]
 
 
 class Decoder(nn.Module):
@@ -90,6 +92,7 @@ class Decoder(nn.Module):
         y_prev = torch.full((len(h_0),), sos, dtype=torch.long, device=h_0.device)
         keys = self.attention.W_h(memory) if self.attention else None  # (N, S, A)
         logits, weights = [], []
+        # --8<-- [start:decode_step]
         for t in range(steps):
             x = self.embed(y_prev)  # (N, E)
             h_prev = state[0] if self.states == 2 else state
@@ -105,4 +108,5 @@ class Decoder(nn.Module):
                 y_prev = guess
             else:
                 y_prev = torch.where(teacher[:, t], targets[:, t], guess)
+        # --8<-- [end:decode_step]
         return torch.stack(logits, dim=1), torch.stack(weights, dim=1) if weights else None

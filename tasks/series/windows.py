@@ -64,6 +64,7 @@ class Windows:
         return len(self.starts)
 
 
+# --8<-- [start:make_windows]
 def make_windows(values: np.ndarray, window: int, horizon: int, lo: int, hi: int) -> Windows:
     """Every example whose K targets all lie in rows [lo, hi) and whose W inputs precede them.
 
@@ -81,6 +82,7 @@ def make_windows(values: np.ndarray, window: int, horizon: int, lo: int, hi: int
     inputs = frames[:, :window].reshape(count, window, columns).copy()
     targets = frames[:, window:].reshape(count, horizon, columns).copy()
     return Windows(inputs, targets, starts)
+    # --8<-- [end:make_windows]
 
 
 def split_windows(

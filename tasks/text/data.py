@@ -8,6 +8,7 @@ from torch import Tensor
 from tasks.errors import BadInput
 
 
+# --8<-- [start:vocab]
 @dataclass(frozen=True)
 class Vocab:
     """The characters of the training text, sorted; a character's id is its index in ``chars``."""
@@ -37,8 +38,10 @@ class Vocab:
     def known(self, text: str) -> str:
         """``text`` without the characters the vocabulary lacks (held-out text may have a few)."""
         return "".join(ch for ch in text if ch in self.chars)
+        # --8<-- [end:vocab]
 
 
+# --8<-- [start:windows]
 # How B streams and windows of T characters cover the text (B = 3, T = 3):
 #
 #   text   a b c d e f g h i j k l m n o p q r s t u v w x y z
@@ -83,6 +86,7 @@ def window(streams: Tensor, k: int, seq_len: int) -> tuple[Tensor, Tensor]:
     x = streams[:, start : start + seq_len]  # (B, T)
     y = streams[:, start + 1 : start + seq_len + 1]  # (B, T)
     return x.T, y.T  # (T, B)
+    # --8<-- [end:windows]
 
 
 def detach(state: Tensor | tuple[Tensor, ...]) -> Tensor | tuple[Tensor, ...]:

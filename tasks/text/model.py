@@ -67,6 +67,7 @@ def sample(
     model.eval()
     logits, state = model(vocab.encode(prime)[:, None])  # read the prime: (T, 1, V)
     out = []
+    # --8<-- [start:sampling]
     for _ in range(length):
         scaled = logits[-1, 0].double() / temperature  # (V,)
         if top_k is not None and top_k < len(scaled):
@@ -75,4 +76,5 @@ def sample(
         ch = torch.multinomial(torch.softmax(scaled, dim=0), 1, generator=generator)  # (1,)
         out.append(ch.item())
         logits, state = model(ch[:, None], state)  # (1, 1, V)
+        # --8<-- [end:sampling]
     return prime + vocab.decode(out)

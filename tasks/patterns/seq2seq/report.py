@@ -68,34 +68,46 @@ def report(cfg: DatesConfig, task, out: Path | None) -> str:
     return text
 
 
+FONT = 11  # shown at the page's width, about 750 px: 11 points at 120 dpi stay about 10 px tall
+
+
 def plot_attention(pairs: list[dates.Pair], outputs, alpha, path: Path) -> None:
-    """α_{t,j} as a heat map per example: rows the ISO characters written, columns the input."""
-    fig = Figure(figsize=(11, 2.6 * len(pairs)))
-    for ax, pair, ids, weights in zip(
-        fig.subplots(len(pairs), 1), pairs, outputs, alpha, strict=True
-    ):
+    """α_{t,j} as a heat map per example: rows the ISO characters written (output step t),
+    columns the input characters (position j), one colour scale for all, 0 to 1."""
+    fig = Figure(figsize=(11.5, 2.9 * len(pairs) + 0.6), layout="constrained")
+    axes = fig.subplots(len(pairs), 1, squeeze=False)[:, 0]
+    for ax, pair, ids, weights in zip(axes, pairs, outputs, alpha, strict=True):
         written = dates.decode_output(ids.tolist())
         rows = len(written) + 1  # the characters and the end
-        ax.imshow(
+        image = ax.imshow(
             weights[:rows, : len(pair.text)].numpy(), cmap="Greys", vmin=0, vmax=1, aspect="auto"
         )
         ax.set_xticks(range(len(pair.text)), [ch if ch != " " else "␣" for ch in pair.text])
         ax.set_yticks(range(rows), [*written, "end"])
-        ax.set_title(f"{pair.text!r} -> {written} (true {pair.iso})", fontsize=9)
-    save(fig, path)
+        ax.tick_params(labelsize=FONT - 1)
+        ax.set_ylabel("written (step t)", fontsize=FONT)
+        ax.set_title(f"{pair.text!r} → {written} (true {pair.iso})", fontsize=FONT)
+    axes[-1].set_xlabel("input character (position j)", fontsize=FONT)
+    bar = fig.colorbar(image, ax=list(axes), shrink=0.6, pad=0.01)
+    bar.set_label(r"attention weight $\alpha_{t,j}$", fontsize=FONT)
+    bar.ax.tick_params(labelsize=FONT - 1)
+    files.write_figure(fig, path)
 
 
 def plot_by_format(formats: dict[str, dict[str, float]], name: str, path: Path) -> None:
     """Exact match of each input format, one bar per held-out split (outside: four-digit only)."""
     names = sorted(formats)
-    fig = Figure(figsize=(9, 7))
+    fig = Figure(figsize=(11.5, 0.36 * len(names) + 1.6))
     ax = fig.subplots()
     for k, split in enumerate(SPLIT_NAMES):
         values = [formats[f].get(split, float("nan")) for f in names]
         ax.barh(
             [i + 0.4 * k for i in range(len(names))], values, height=0.4, label=SPLIT_NAMES[split]
         )
-    ax.set_yticks([i + 0.2 for i in range(len(names))], names, fontsize=7)
-    ax.set(xlabel="exact match", xlim=(0, 1), title=name)
-    ax.legend(fontsize=8)
+    ax.set_yticks([i + 0.2 for i in range(len(names))], names, fontsize=FONT - 1)
+    ax.tick_params(axis="x", labelsize=FONT)
+    ax.set_xlabel("exact match", fontsize=FONT)
+    ax.set_xlim(0, 1)
+    ax.set_title(name, fontsize=FONT + 1)
+    ax.legend(fontsize=FONT, loc="lower right")
     save(fig, path)
