@@ -155,6 +155,7 @@ class LabPlan:
     power_iterations: int = 50  # per-step Jacobian spectral norms
     lengths: tuple[int, ...] = (50, 100, 200, 400)  # T of the adding-problem table
     copy_gaps: tuple[int, ...] = (50, 100, 200)  # T of the copy-memory table
+    copy_steps: int = 500  # optimizer steps of every copy run: T + 20 steps a sequence cost
     steps: int = 2000  # optimizer steps of every table run
     eval_every: int = 100  # steps between test-set evaluations
     checkpoint_every: int = 500  # steps between checkpoints: what a stopped lab loses at most
@@ -172,6 +173,7 @@ PLANS = {
         power_iterations=5,
         lengths=(6, 12),
         copy_gaps=(5,),
+        copy_steps=4,
         steps=4,
         eval_every=4,
         test_size=16,

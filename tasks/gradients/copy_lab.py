@@ -16,7 +16,7 @@ def copy_runs(plan: LabPlan, cfg: LabConfig, out: Path, base) -> list[tuple]:
         (
             row,
             gap,
-            replace(base(plan, cfg, gap, row.changes), problem="copy"),
+            replace(base(plan, cfg, gap, row.changes), problem="copy", steps=plan.copy_steps),
             out / "copy" / f"{row.slug}-T{gap}",
         )
         for gap in plan.copy_gaps

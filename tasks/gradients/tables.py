@@ -160,7 +160,7 @@ def report(found: dict, plan: LabPlan, cfg: LabConfig, out: Path) -> str:
         ]
     if "copy" in found:
         parts += [
-            f"## Copy memory (H = {plan.hidden_size}, {plan.steps} steps, test set of "
+            f"## Copy memory (H = {plan.hidden_size}, {plan.copy_steps} steps, test set of "
             f"{plan.test_size})",
             "Final test cross-entropy in nats a step (its share of the memoryless loss; solved: "
             "below a tenth of it).",
