@@ -15,7 +15,7 @@ from torch import Tensor, nn
 from tasks import init, loop, parallel
 from tasks.gradients import adding, copying
 from tasks.gradients.config import AddingConfig
-from tasks.impl import layer_class
+from tasks.impl import key, layer_class
 
 
 def flush_subnormals() -> None:
@@ -55,7 +55,7 @@ def build_model(cfg: AddingConfig, impl: str | None = None) -> AddingModel:
     (then W_hh times ``cfg.recurrent_gain``); ``impl`` overrides ``cfg.impl``."""
     torch.manual_seed(cfg.seed)
     layer = layer_class(impl or cfg.impl, cfg.cell)
-    options = {"nonlinearity": cfg.nonlinearity} if cfg.cell == "rnn" else {}
+    options = {"nonlinearity": cfg.nonlinearity} if key(cfg.cell) == "rnn_tanh" else {}
     if cfg.problem == "copy":
         rnn = layer(copying.CLASSES, cfg.hidden_size, **options)
         model = AddingModel(rnn, cfg.hidden_size, copying.CLASSES, every_step=True)

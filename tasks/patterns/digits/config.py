@@ -14,7 +14,7 @@ class DigitsConfig:
     # one field a line, its comment is its --help (tasks/config.py): not reformatted
     # fmt: off
     impl: str = "scratch"  # which package builds the recurrent layer: scratch | reference
-    cell: str = "gru"  # recurrent layer: rnn (Elman, tanh) | lstm | gru, or with --impl scratch lnlstm | peephole | chogru | variational | zoneout | mingru | minlstm
+    cell: str = "gru"  # recurrent layer, by its cell key (the variants and the minimal RNNs: --impl scratch)
     hidden_size: int = 128  # H: width of h_t (and of the LSTM's cell state c_t)
     num_layers: int = 1  # recurrent layers stacked on each other
     bidirectional: bool = False  # read each signal both ways; the classifier reads both halves of h_n
