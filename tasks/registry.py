@@ -43,6 +43,7 @@ TASKS = {
                 ("one-to-many", "captions of generated scenes"),
                 ("many-to-many", "case and punctuation restored, character by character"),
                 ("seq2seq", "dates into ISO form, with attention"),
+                ("digits", "MNIST-1D digits, beside published numbers"),
             )
         ),
         Entry("gradients", "tasks.gradients", "the adding problem; the gradient-flow lab"),

@@ -115,9 +115,10 @@ def test_the_lab_in_smoke_sizes_writes_everything_and_a_rerun_reuses_it(tmp_path
     assert "| LSTM, b_f = 1 |" in printed and "| predicting the mean |" in printed
     found = json.loads((tmp_path / "results.json").read_text())
     assert {e["cell"] for e in found["init"]} == {"RNN (tanh)", "RNN (relu)", "LSTM", "GRU"}
-    assert len(found["adding"]) == 10 and len(found["exploding"]) == 3
+    assert len(found["adding"]) == 10 and len(found["exploding"]) == 3 and len(found["copy"]) == 4
+    assert "## Copy memory" in printed
     metrics = {p: p.read_bytes() for p in tmp_path.glob("*/*/metrics.jsonl")}
-    assert len(metrics) == 13
+    assert len(metrics) == 17
 
     assert main(argv) == 0  # every run is finished: nothing trains again
     assert capsys.readouterr().out == printed

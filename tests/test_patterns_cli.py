@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from tasks import checkpoint
-from tasks.patterns import many_to_many, many_to_one, one_to_many, seq2seq
+from tasks.patterns import digits, many_to_many, many_to_one, one_to_many, seq2seq
 from tasks.patterns.cli import TRAINERS, main
 from tests.test_task_cli import one_line_error
 
@@ -18,6 +18,7 @@ DEMOS = {  # demo -> (its package, the figures its run folder gets beside loss.p
     "one-to-many": (one_to_many, ["captions.png"]),
     "many-to-many": (many_to_many, ["f1.png"]),
     "seq2seq": (seq2seq, ["attention.png", "by_format.png"]),
+    "digits": (digits, ["confusion.png", "signals.png"]),
 }
 
 
@@ -25,13 +26,20 @@ def train(demo, out, *flags):
     return main([demo, "train", "--smoke", "--no-progress", "--out", str(out), *flags])
 
 
-def test_the_four_demos_by_their_names_and_help_says_which_each_is(capsys):
-    assert list(TRAINERS) == ["many-to-one", "one-to-many", "many-to-many", "seq2seq"]
+def test_the_five_demos_by_their_names_and_help_says_which_each_is(capsys):
+    assert list(TRAINERS) == ["many-to-one", "one-to-many", "many-to-many", "seq2seq", "digits"]
     with pytest.raises(SystemExit) as stopped:
         main(["--help"])
     assert stopped.value.code == 0
     shown = capsys.readouterr().out
-    for words in ("kind of play", "captions of generated scenes", "case and punctuation", "dates"):
+    shown = " ".join(shown.split())  # argparse wraps the help text
+    for words in (
+        "kind of play",
+        "captions of generated scenes",
+        "case and punctuation",
+        "dates",
+        "MNIST-1D",
+    ):
         assert words in shown
 
 

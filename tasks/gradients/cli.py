@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     command = cli.Command(
         "lab",
-        "run the three experiments (at initialisation, the adding problem, exploding)",
+        "run the four experiments (at initialisation, the adding problem, exploding, copy memory)",
         LabConfig,
         lab.run,
     )

@@ -12,9 +12,10 @@ from tasks.config import at_least, option, positive, smoke_run
 from tasks.errors import BadInput
 from tasks.impl import choice, key
 
+PROBLEMS = ("adding", "copy")  # adding.py, copying.py
 NONLINEARITIES = ("tanh", "relu")
 OPTIMIZERS = ("adam", "sgd")
-EXPERIMENTS = ("init", "adding", "exploding")
+EXPERIMENTS = ("init", "adding", "exploding", "copy")
 
 
 @dataclass
@@ -22,13 +23,14 @@ class AddingConfig:
     # one field a line, its comment is its --help (tasks/config.py): not reformatted
     # fmt: off
     impl: str = "scratch"  # which package builds the recurrent layer: scratch | reference
+    problem: str = option("adding", choices=PROBLEMS)  # adding: the sum of two marked values (MSE) | copy: ten symbols recalled after a gap of --seq-len blanks (cross-entropy)
     cell: str = "lstm"  # recurrent layer, by its cell key (rnn: the Elman RNN, whose φ --nonlinearity picks)
     nonlinearity: str = option("tanh", choices=NONLINEARITIES)  # the Elman RNN's φ, as torch.nn names it: tanh | relu (relu with --init identity is the IRNN)
     init: str = "default"  # recurrent weights: default (torch.nn's U(−1/√H, 1/√H)) | xavier_uniform | xavier_normal | kaiming | orthogonal | identity (rnn only); tasks/init.py
     forget_bias: float | None = None  # LSTM: start b_ih_f + b_hh_f at this value (e.g. 1); None: as --init draws it
     recurrent_gain: float = option(1.0, check=positive)  # W_hh is multiplied by this after --init (above 1: gradients that explode)
     hidden_size: int = 64  # H: width of h_t
-    seq_len: int = 100  # T: pairs per sequence; the first marked value is carried up to T − 1 steps
+    seq_len: int = 100  # T: pairs per sequence (adding: the first marked value is carried up to T − 1 steps) or the gap (copy: T + 20 steps in all)
     batch_size: int = 50  # fresh sequences per optimizer step
     optimizer: str = option("adam", choices=OPTIMIZERS)  # adam | sgd (plain, no momentum)
     lr: float = 1e-2  # learning rate
@@ -83,7 +85,7 @@ def smoke_config(impl: str, steps: int, seed: int, cell: str | None = None) -> A
 @dataclass
 class LabConfig:
     # fmt: off
-    experiments: list[str] | None = option(None, choices=EXPERIMENTS)  # which to run: init adding exploding (default: all three)
+    experiments: list[str] | None = option(None, choices=EXPERIMENTS)  # which to run: init adding exploding copy (default: all four)
     impl: str = "scratch"  # the implementation that trains (the recorded gradients always come from scratch's BPTT)
     smoke: bool = False  # tiny sizes: seconds, what the tests run
     out: str | None = None  # folder for figures, tables and run folders (default runs/gradients/lab-<date-time>)
@@ -109,6 +111,13 @@ TABLE_ROWS = (
     Row("LSTM, b_f = 0", "lstm-bf0", {"cell": "lstm", "forget_bias": 0.0}),
     Row("LSTM, b_f = 1", "lstm-bf1", {"cell": "lstm", "forget_bias": 1.0}),
     Row("GRU", "gru", {"cell": "gru"}),
+)
+
+COPY_ROWS = (  # the copy-memory table: the rows of the adding table that train by default
+    Row("RNN (tanh)", "rnn-tanh", {"cell": "rnn"}),
+    Row("LSTM, b_f = 1", "lstm-bf1", {"cell": "lstm", "forget_bias": 1.0}),
+    Row("GRU", "gru", {"cell": "gru"}),
+    Row("minGRU", "mingru", {"cell": "mingru"}),
 )
 
 # the networks at initialisation: (name, changes), every scheme that applies to each cell
@@ -138,13 +147,15 @@ EXPLODING = AddingConfig(
 
 @dataclass(frozen=True)
 class LabPlan:
-    """The sizes of the lab's three experiments."""
+    """The sizes of the lab's four experiments."""
 
     hidden_size: int = 64  # H of every network
     init_len: int = 500  # T of the at-initialisation curves
     init_batch: int = 16  # sequences averaged over at initialisation
     power_iterations: int = 50  # per-step Jacobian spectral norms
     lengths: tuple[int, ...] = (50, 100, 200, 400)  # T of the adding-problem table
+    copy_gaps: tuple[int, ...] = (50, 100, 200)  # T of the copy-memory table
+    copy_steps: int = 500  # optimizer steps of every copy run: T + 20 steps a sequence cost
     steps: int = 2000  # optimizer steps of every table run
     eval_every: int = 100  # steps between test-set evaluations
     checkpoint_every: int = 500  # steps between checkpoints: what a stopped lab loses at most
@@ -161,6 +172,8 @@ PLANS = {
         init_batch=4,
         power_iterations=5,
         lengths=(6, 12),
+        copy_gaps=(5,),
+        copy_steps=4,
         steps=4,
         eval_every=4,
         test_size=16,

@@ -1,4 +1,4 @@
-"""The gradient-flow lab: three experiments on how much gradient BPTT carries back through time.
+"""The gradient-flow lab: four experiments on how much gradient BPTT carries back through time.
 
 1. ``at_initialisation``: log10 ‖dL/dh_t‖ against t at T = 500 for every cell under every
    init, recorded from our BPTT, beside σ_max of each step's Jacobian and the bound it sets
@@ -8,6 +8,8 @@
    initialisation and after training.
 3. ``exploding``: one configuration whose gradients explode, trained without clipping, with
    value clipping and with norm clipping.
+4. ``copy``: the copy-memory task at every gap of the plan, beside its memoryless yardstick
+   (copy_lab.py).
 
 ``run`` runs the chosen experiments and writes results.json, results.md and the figures
 (figures.py, tables.py) into the lab's folder, with one run folder per training run
@@ -33,6 +35,7 @@ from tasks.gradients.config import (
     LabConfig,
     LabPlan,
 )
+from tasks.gradients.copy_lab import copy_runs, copy_task
 from tasks.gradients.flow import (
     log10_bound,
     log10_mean,
@@ -54,8 +57,10 @@ def run(cfg: LabConfig) -> int:
     )
     files.make_folder(out)
     chosen = cfg.experiments or list(EXPERIMENTS)
-    planned = (table_runs(plan, cfg, out) if "adding" in chosen else []) + (
-        exploding_runs(plan, cfg, out) if "exploding" in chosen else []
+    planned = (
+        (table_runs(plan, cfg, out) if "adding" in chosen else [])
+        + (exploding_runs(plan, cfg, out) if "exploding" in chosen else [])
+        + (copy_runs(plan, cfg, out, table_config) if "copy" in chosen else [])
     )
     for *_, run_cfg, folder in planned:  # before anything runs: a folder of another config
         check_folder(folder, run_cfg)
@@ -77,6 +82,9 @@ def run(cfg: LabConfig) -> int:
         if "exploding" in chosen:
             found["exploding"] = exploding(plan, cfg, out)
             figures.plot_exploding(found["exploding"], plan, out / "exploding.png")
+        if "copy" in chosen:
+            runs = copy_runs(plan, cfg, out, table_config)
+            found["copy"] = copy_task(runs, not cfg.no_progress, command)
     except KeyboardInterrupt:  # the loop's Stopped, or the lab's workers stopped
         print(
             f"stopped: run the same command with --out {out} to continue (finished runs are kept)",

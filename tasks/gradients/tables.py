@@ -4,8 +4,8 @@ import math
 import statistics
 from pathlib import Path
 
-from tasks.gradients import adding
-from tasks.gradients.config import TABLE_ROWS, LabConfig, LabPlan
+from tasks.gradients import adding, copying
+from tasks.gradients.config import COPY_ROWS, TABLE_ROWS, LabConfig, LabPlan
 
 
 def outcome(e: dict) -> str:
@@ -13,6 +13,8 @@ def outcome(e: dict) -> str:
     if e["diverged_at"] is not None:
         return f"diverged at step {e['diverged_at']}"
     solved = f"solved at step {e['solved_at']}" if e["solved_at"] else "not solved"
+    if "test_loss" in e:  # the copy task
+        return f"test loss {e['test_loss']:.4f} (memoryless {e['memoryless']:.4f}), {solved}"
     return f"test MSE {e['test_mse']:.4f}, {solved}"
 
 
@@ -103,6 +105,28 @@ def exploding_table(found: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def copy_table(found: list[dict], plan: LabPlan) -> str:
+    """Final test cross-entropy per network and gap, as a share of the memoryless loss, and
+    whether it beats it; the yardstick's row below."""
+    head = "| network | " + " | ".join(f"T = {t}" for t in plan.copy_gaps) + " |"
+    lines = [head, "| --- |" + " ---: |" * len(plan.copy_gaps)]
+    for row in COPY_ROWS:
+        cells = []
+        for gap in plan.copy_gaps:
+            e = next(e for e in found if e["row"] == row.name and e["seq_len"] == gap)
+            if e["diverged_at"] is not None:
+                cells.append(f"diverged (step {e['diverged_at']})")
+                continue
+            share = e["test_loss"] / e["memoryless"]
+            verdict = "beats it" if share < 1 else "does not"
+            solved = f", solved at step {e['solved_at']}" if e["solved_at"] else ""
+            cells.append(f"{e['test_loss']:.4f} ({share:.0%}: {verdict}{solved})")
+        lines.append(f"| {row.name} | " + " | ".join(cells) + " |")
+    yardstick = [f"{copying.memoryless(gap):.4f}" for gap in plan.copy_gaps]
+    lines.append("| memoryless: 10 ln 8 / (T + 20) | " + " | ".join(yardstick) + " |")
+    return "\n".join(lines)
+
+
 def report(found: dict, plan: LabPlan, cfg: LabConfig, out: Path) -> str:
     """results.md: every table the lab made, with the command that made them."""
     flags = " --smoke" if cfg.smoke else ""
@@ -133,5 +157,13 @@ def report(found: dict, plan: LabPlan, cfg: LabConfig, out: Path) -> str:
             "## Exploding gradients",
             "`" + found["exploding"][0]["command"] + "`, with `--clip-mode none|value|norm`",
             exploding_table(found["exploding"]),
+        ]
+    if "copy" in found:
+        parts += [
+            f"## Copy memory (H = {plan.hidden_size}, {plan.copy_steps} steps, test set of "
+            f"{plan.test_size})",
+            "Final test cross-entropy in nats a step (its share of the memoryless loss; solved: "
+            "below a tenth of it).",
+            copy_table(found["copy"], plan),
         ]
     return "\n\n".join(parts) + "\n"

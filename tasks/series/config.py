@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 from tasks.config import at_least, distinct, fraction, option
 from tasks.errors import BadInput
+from tasks.series.classical import MODES
 from tasks.series.data import DATASETS, Series, load_series
 from tasks.series.windows import Scaler, Windows, split_windows
 
@@ -33,6 +34,7 @@ class SeriesConfig:
     window: int = option(104, check=at_least(1))  # W: steps of history the network reads
     horizon: int = option(52, check=at_least(1))  # K: steps ahead that are forecast and scored
     head: str = option("direct", choices=HEADS)  # direct: K values at once | recursive: one step, fed back K times
+    classical: str = option("full", choices=MODES)  # statsmodels' yardsticks in the report: full (Holt–Winters' season and the ARIMA orders chosen by AIC on the training part) | quick (one of each: seconds) | none
     norm: str = option("relative", choices=NORMS)  # relative: windows minus their last value | global: one mean
     val_fraction: float = option(0.15, check=fraction)  # the part before the test part that is held out for validation
     test_fraction: float = option(0.15, check=fraction)  # the last part of the series, scored at the end
@@ -78,7 +80,7 @@ PRESETS = {
     "sines": SeriesConfig(data="sines", window=50, horizon=25, hidden_size=32, epochs=100),
     "lorenz": SeriesConfig(data="lorenz", window=50, horizon=20, hidden_size=64, epochs=20),
     # a baby model and one pass over CO2: seconds, what CI runs
-    "smoke": SeriesConfig(hidden_size=8, epochs=1),
+    "smoke": SeriesConfig(hidden_size=8, epochs=1, classical="quick"),
 }
 
 

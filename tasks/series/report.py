@@ -3,7 +3,9 @@
 The network is scored beside the yardsticks of ``baselines.py``, on the same test
 windows and in the series' own units. ``report`` writes what a run folder gets from this task:
 
-- results.md and results.json: RMSE, MAE and MASE, one step and K steps ahead, per forecaster;
+- results.md and results.json: RMSE, MAE and MASE, one step and K steps ahead, per forecaster
+- classical.json: the statsmodels models tried, with their AIC on the training part;
+- rmse_by_horizon.png: every forecaster's RMSE h steps ahead, h = 1..K;
 - forecast_1step.png: the test split with the one-step forecasts;
 - forecast_Kstep.png: K-step forecasts from successive, non-overlapping origins.
 
@@ -19,6 +21,7 @@ from matplotlib.figure import Figure
 
 from tasks import files
 from tasks.series.baselines import markdown_table, mase_scale, score_table, yardstick_forecasts
+from tasks.series.classical import classical_forecasts
 from tasks.series.config import Problem, SeriesConfig
 from tasks.series.data import Series
 from tasks.series.model import Forecaster, network_forecast
@@ -36,26 +39,34 @@ def network_name(cfg: SeriesConfig) -> str:
 
 def assess(
     cfg: SeriesConfig, problem: Problem, model: Forecaster
-) -> tuple[dict, dict[str, np.ndarray]]:
-    """Score the network beside the yardsticks on the test split: (score table, forecasts)."""
+) -> tuple[dict, dict[str, np.ndarray], dict]:
+    """Score the network beside the yardsticks on the test split: (score table, forecasts,
+    what the statsmodels yardsticks chose on the training part)."""
     s, train, test = problem.series, problem.splits["train"], problem.splits["test"]
     t = s.target_index
-    forecasts = yardstick_forecasts(train, test.inputs, problem.scaler, cfg.horizon, t, s.period)
-    forecasts[network_name(cfg)] = network_forecast(model, problem, cfg, test.inputs, cfg.horizon)
     train_end, _ = split_points(len(s.values), cfg.val_fraction, cfg.test_fraction)
+    forecasts = yardstick_forecasts(train, test.inputs, problem.scaler, cfg.horizon, t, s.period)
+    classical, chosen = classical_forecasts(
+        s.values[:, t], train_end, test.starts, cfg.horizon, s.period, cfg.classical
+    )
+    forecasts.update(classical)
+    forecasts[network_name(cfg)] = network_forecast(model, problem, cfg, test.inputs, cfg.horizon)
     scale = mase_scale(s.values[:train_end, t], s.period)
-    return score_table(forecasts, test.targets[..., t], scale), forecasts
+    return score_table(forecasts, test.targets[..., t], scale), forecasts, chosen
 
 
 def report(cfg: SeriesConfig, problem: Problem, model: Forecaster, out: Path | None) -> str:
     """Score, print and (with ``out``) write results.md, results.json and the forecast figures."""
-    table, forecasts = assess(cfg, problem, model)
+    table, forecasts, chosen = assess(cfg, problem, model)
     heading = f"test split, {len(problem.splits['test'])} windows:\n\n"
     text = heading + markdown_table(table, cfg.horizon, problem.series.unit)
     if out is not None:
         files.write_text(text, out / "results.md")
         files.write_json(table, out / "results.json")
+        files.write_json(chosen, out / "classical.json")
         plot_forecasts(cfg, problem, forecasts, out)
+        truth = problem.splits["test"].targets[..., problem.series.target_index]
+        plot_by_horizon(forecasts, truth, problem.series, out / "rmse_by_horizon.png")
     return text
 
 
@@ -108,6 +119,29 @@ def plot_forecasts(
                 ax.plot(x, forecasts[name][origin], color=color, lw=1.2, label=first)
     ax.set(title=f"{s.name}: {cfg.horizon}-step forecasts from successive origins", ylabel=label)
     _finish(fig, ax, out / "forecast_Kstep.png")
+
+
+def plot_by_horizon(
+    forecasts: dict[str, np.ndarray], truth: np.ndarray, s: Series, path: Path
+) -> None:
+    """Each forecaster's RMSE on the test windows h steps ahead, h = 1..K: where each wins."""
+    fig, ax = _figure()
+    h = np.arange(1, truth.shape[1] + 1)
+    net = list(forecasts)[-1]
+    for name, f in forecasts.items():
+        rmse = np.sqrt(np.mean((f - truth) ** 2, axis=0))
+        ax.plot(
+            h,
+            rmse,
+            lw=2.2 if name == net else 1,
+            color="tab:red" if name == net else None,
+            label=name,
+        )
+    unit = f" ({s.unit})" if s.unit else ""
+    ax.set(
+        title=f"{s.name}: test RMSE by steps ahead", xlabel="steps ahead h", ylabel=f"RMSE{unit}"
+    )
+    _finish(fig, ax, path)
 
 
 def plot_future(
