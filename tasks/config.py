@@ -25,10 +25,14 @@ import functools
 import inspect
 import io
 import math
+import os
 import textwrap
 import tokenize
+import types
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any
 
 from tasks import init
@@ -74,6 +78,37 @@ def fraction(value: float) -> None:
         raise ValueError(f"must be in (0, 1), got {value}")
 
 
+SEEDS = 2**32  # a seed is below this: what NumPy's generators take (torch takes 2**64)
+
+
+def seed(value: int) -> None:
+    """A seed every generator takes: 0 ≤ seed < 2**32."""
+    if not 0 <= value < SEEDS:
+        raise ValueError(f"must be a whole number from 0 to {SEEDS - 1}, got {value}")
+
+
+def fits_path(value: str) -> None:
+    """A path this file system can hold: no name in it longer than a name may be, the whole
+    no longer than a path may be (``os.pathconf`` of the nearest folder that exists)."""
+    if "\0" in value:
+        raise ValueError("holds a NUL character, which no path may hold")
+    if not value:
+        raise ValueError("is empty: give a path")
+    here = next(
+        (p for p in (Path(value).absolute(), *Path(value).absolute().parents) if p.is_dir()),
+        Path("/"),
+    )
+    name_max, path_max = (os.pathconf(here, key) for key in ("PC_NAME_MAX", "PC_PATH_MAX"))
+    if len(os.fsencode(os.path.abspath(value))) >= path_max:
+        raise ValueError(f"is too long: a path here holds fewer than {path_max} bytes")
+    for part in Path(value).parts:
+        if len(os.fsencode(part)) > name_max:
+            raise ValueError(
+                f"holds a name of {len(os.fsencode(part))} bytes ({part[:12]}…): a name here "
+                f"holds at most {name_max}"
+            )
+
+
 def distinct(values: list) -> None:
     """A list without repeats."""
     if repeated := sorted({v for v in values if values.count(v) > 1}):
@@ -109,6 +144,11 @@ SHARED = {
     "eval_every": Rule(at_least(1), resumable=True),
     "checkpoint_every": Rule(at_least(1), resumable=True),
     "device": Rule(choices=DEVICES, resumable=True),  # tasks/parallel.py: auto, cpu or cuda
+    "seed": Rule(seed),
+    "checkpoint": Rule(fits_path),  # the paths a command reads or writes
+    "text": Rule(fits_path),
+    "csv": Rule(fits_path),
+    "out": Rule(fits_path),
 }
 
 
@@ -155,11 +195,17 @@ def check_value(cls: type, name: str, value: Any) -> None:
 
 
 def validate(cfg: Any) -> None:
-    """Check every field of ``cfg``, then impl and init against cell, then ``cfg.check()``;
-    ``BadInput``."""
+    """Check every field of ``cfg`` (its type, then its rule), then impl and init against cell,
+    then ``cfg.check()``; ``BadInput``."""
     cls = type(cfg)
+    hints = typing.get_type_hints(cls)
     for f in fields(cls):
         value = getattr(cfg, f.name)
+        if not _is(value, hints[f.name]):
+            raise BadInput(
+                f"{flag(f.name)} {value!r}: must be {_kind(hints[f.name])}, "
+                f"not {type(value).__name__}"
+            )
         try:
             check_value(cls, f.name, value)
         except ValueError as error:
@@ -171,6 +217,27 @@ def validate(cfg: Any) -> None:
         init.check(cfg.init, getattr(cfg, "forget_bias", None), cell.kind, cell.layer)
     if hasattr(cfg, "check"):
         cfg.check()
+
+
+def _is(value: Any, hint: Any) -> bool:
+    """Is ``value`` of the annotated type: int (not bool), float (an int too), str, bool,
+    ``X | None``, ``list[str]``."""
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        return any(_is(value, h) for h in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if typing.get_origin(hint) is list:
+        (item,) = typing.get_args(hint)
+        return isinstance(value, list) and all(_is(v, item) for v in value)
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, hint)
+
+
+def _kind(hint: Any) -> str:
+    return str(hint).replace("typing.", "").replace("<class '", "").replace("'>", "")
 
 
 def _shown(value: Any) -> str:

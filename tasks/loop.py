@@ -176,14 +176,23 @@ def train(
     process group every process calls this alike; rank 0's history alone holds the evaluations.
     """
     meta, world = meta or {}, parallel.world()
+    if out is not None and world.lead:  # the run folder is this run's alone while it trains
+        files.make_folder(out)
+        with files.owned(out):
+            return _train(task, cfg, out, meta, resume, world)
+    return _train(task, cfg, out, meta, resume, world)
+
+
+def _train(
+    task: Task, cfg: LoopConfig, out: Path | None, meta: dict, resume: bool, world: parallel.World
+) -> History:
     writes = out if world.lead else None  # the run folder this process writes into
     history, step, saved = History(), 0, None  # saved: the step of the last checkpoint written
     if out is not None:
         if world.lead:
-            files.make_folder(out)
             files.remove_stale(out)
         if resume:
-            step = saved = _restore(task, history, out / CHECKPOINT, world)
+            step = saved = _restore(task, history, out / CHECKPOINT, world, meta.get("task"))
             check_budget(step, cfg.steps, out)
         elif (out / CHECKPOINT).exists():
             raise BadInput(f"{out / CHECKPOINT} exists: resume it or choose another folder")
@@ -411,12 +420,14 @@ def _save(
     return None
 
 
-def _restore(task: Task, history: History, path: Path, world: parallel.World) -> int:
+def _restore(
+    task: Task, history: History, path: Path, world: parallel.World, name: str | None
+) -> int:
     """Load what ``_save`` wrote into ``task`` and ``history``; returns the step reached. Each
     process takes its rows of the task's state, and its own RNG state when the checkpoint was
     written by as many processes (else rank 0's). A checkpoint that does not fit the task's
-    model or optimizer is a ``BadInput``."""
-    state = checkpoint.load(path)
+    model or optimizer, or whose fields lie (tasks/checkpoint.py), is a ``BadInput``."""
+    state = checkpoint.load_run(path, name)
     checkpoint.load_weights(task.model, state["model"], path)
     try:
         task.optimizer.load_state_dict(state["optimizer"])
