@@ -1,0 +1,93 @@
+"""Real processes against the shared scaffolding: a worker of the lab killed with SIGKILL, the
+lab stopped with one SIGTERM, two runs into one folder at once, a run killed before its first
+checkpoint, and `text sample` streaming and stopped with Ctrl-C. Each is bounded in time."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LIMIT = 240  # seconds any one process may take here before the test fails (a hang)
+
+
+def start(*args: str, **kw) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen(
+        [sys.executable, *args], cwd=ROOT, env=env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw,
+    )  # fmt: skip
+
+
+def finish(proc: subprocess.Popen, limit: float = LIMIT) -> tuple[int, str, str]:
+    """(exit status, stdout, stderr) of ``proc``; it is killed, and the test fails, past ``limit``."""
+    try:
+        out, err = proc.communicate(timeout=limit)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        pytest.fail(f"still running after {limit} s: {proc.args}")
+    return proc.returncode, out, err
+
+
+def workers(pid: int) -> list[int]:
+    """The lab's worker processes (children started by multiprocessing's spawn)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    found = []
+    for child in map(int, children):
+        try:
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                found.append(child)
+        except OSError:
+            pass
+    return found
+
+
+def wait_for(condition, limit: float = LIMIT):
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if found := condition():
+            return found
+        time.sleep(0.05)
+    pytest.fail("waited in vain")
+
+
+LAB = ["-m", "tasks.gradients", "lab", "--smoke", "--experiments", "exploding", "--no-progress"]
+
+
+def test_a_killed_lab_worker_is_noticed_and_its_run_continues_on_a_rerun(tmp_path):
+    lab = start(*LAB, "--workers", "2", "--out", str(tmp_path))
+    victim = wait_for(lambda: workers(lab.pid))[0]
+    os.kill(victim, signal.SIGKILL)
+    status, _, err = finish(lab)
+    assert status == 1, err
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert "lost with their worker" in last and "run the same command again" in last, err
+    done = [mode for mode in ("none", "value", "norm") if (tmp_path / "exploding" / mode / "results.json").exists()]
+    assert len(done) == 2, done  # the two others finished and are kept
+
+    again = start(*LAB, "--workers", "1", "--out", str(tmp_path))
+    status, _, err = finish(again)
+    assert status == 0, err
+    assert err.count("trained ") == 1, err  # only the lost run is trained again
+    assert all((tmp_path / "exploding" / m / "results.json").exists() for m in ("none", "value", "norm"))
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_one_signal_stops_the_lab_with_its_line_while_workers_train(tmp_path, signum):
+    lab = start(*LAB, "--workers", "2", "--out", str(tmp_path))
+    wait_for(lambda: len(workers(lab.pid)) == 2)
+    lab.send_signal(signum)
+    status, _, err = finish(lab, limit=30)
+    assert status == 130, err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("stopped: run the same command"), err
+    assert not workers(lab.pid)
