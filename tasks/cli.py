@@ -36,7 +36,7 @@ import types
 import typing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stdout
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -164,6 +164,8 @@ class Trainer:
     default_preset: str  # the preset when none is named
     build: Callable[[Any, dict | None], Prepared]  # (config, saved meta on resume) -> Prepared
     finish: Callable[[Any, Prepared, loop.History, Path], None]  # after the loop: reports
+    meta_checks: dict[str, Callable[[Any], bool]] = field(default_factory=dict)  # Prepared.meta's
+    # entries, each with what a checkpoint's must pass (a vocabulary: distinct characters)
 
 
 def add_train_command(commands: argparse._SubParsersAction, trainer: Trainer, help: str) -> None:
@@ -319,7 +321,7 @@ def resolve(args: argparse.Namespace, trainer: Trainer) -> tuple[Any, Path, dict
                 else ""
             )
         )
-    saved = checkpoint.load_run(path, trainer.name)
+    saved = load_run(path, trainer)
     if fixed := sorted(changes.keys() - config.resumable(trainer.config)):
         allowed = ", ".join(sorted(map(config.flag, config.resumable(trainer.config))))
         raise BadInput(
@@ -348,8 +350,17 @@ def saved_config(state: dict, cls: type, path: Path) -> Any:
 def load_trained(path: str | Path, trainer: Trainer) -> tuple[dict, Any]:
     """(checkpoint, its config) of a run of ``trainer``'s task, for commands that use a
     trained model (sample, forecast); ``BadInput`` for a damaged or foreign file."""
-    state = checkpoint.load_run(Path(path), trainer.name)
+    state = load_run(Path(path), trainer)
     return state, saved_config(state, trainer.config, Path(path))
+
+
+def load_run(path: Path, trainer: Trainer) -> dict:
+    """``checkpoint.load_run`` for ``trainer``'s task, its own meta entries checked too."""
+    state = checkpoint.load_run(path, trainer.name)
+    for key, check in trainer.meta_checks.items():
+        if not check(state["meta"].get(key)):
+            raise files.damaged(path, f"its {key} is not what the task saves", checkpoint.RETRAIN)
+    return state
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMIT = 240  # seconds any one process may take here before the test fails (a hang)
@@ -71,14 +72,20 @@ def test_a_killed_lab_worker_is_noticed_and_its_run_continues_on_a_rerun(tmp_pat
     assert "Traceback" not in err
     last = err.strip().splitlines()[-1]
     assert "lost with their worker" in last and "run the same command again" in last, err
-    done = [mode for mode in ("none", "value", "norm") if (tmp_path / "exploding" / mode / "results.json").exists()]
+    done = [
+        mode
+        for mode in ("none", "value", "norm")
+        if (tmp_path / "exploding" / mode / "results.json").exists()
+    ]
     assert len(done) == 2, done  # the two others finished and are kept
 
     again = start(*LAB, "--workers", "1", "--out", str(tmp_path))
     status, _, err = finish(again)
     assert status == 0, err
     assert err.count("trained ") == 1, err  # only the lost run is trained again
-    assert all((tmp_path / "exploding" / m / "results.json").exists() for m in ("none", "value", "norm"))
+    assert all(
+        (tmp_path / "exploding" / m / "results.json").exists() for m in ("none", "value", "norm")
+    )
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
@@ -91,3 +98,49 @@ def test_one_signal_stops_the_lab_with_its_line_while_workers_train(tmp_path, si
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1].startswith("stopped: run the same command"), err
     assert not workers(lab.pid)
+
+
+TEXT = ["-m", "tasks.text", "train", "--smoke", "--no-progress", "--steps", "100000"]
+
+
+def test_a_folder_is_one_runs_while_it_trains_and_free_once_it_is_killed(tmp_path):
+    out = tmp_path / "run"
+    first = start(*TEXT, "--checkpoint-every", "2", "--out", str(out))
+    try:
+        wait_for(lambda: (out / "checkpoint.pt").exists())
+        for second in (
+            start(*TEXT, "--out", str(out)),  # a second run into the folder
+            start(*TEXT[:3], "--no-progress", "--out", str(out), "--resume"),  # a resume of it
+        ):
+            status, _, err = finish(second, limit=60)
+            assert status == 2 and err.count("\n") == 1, err
+            assert "is in use by another run" in err, err
+        assert first.poll() is None  # the first run trains on, undisturbed
+    finally:
+        first.kill()
+        first.communicate()
+    step = torch.load(out / "checkpoint.pt", weights_only=True)["step"]
+    again = start(
+        *TEXT[:3], "--no-progress", "--out", str(out), "--resume", "--steps", str(step + 2)
+    )
+    status, _, err = finish(again)
+    assert status == 0, err  # the dead run's lock went with it
+
+
+def test_a_run_killed_before_its_first_checkpoint_is_started_again(tmp_path):
+    out = tmp_path / "run"
+    first = start(*TEXT, "--checkpoint-every", "100000", "--out", str(out))
+    try:
+        wait_for(
+            lambda: (out / "metrics.jsonl").exists() and (out / "metrics.jsonl").stat().st_size
+        )
+    finally:
+        first.kill()
+        first.communicate()
+    assert (out / "config.json").exists() and not (out / "checkpoint.pt").exists()
+    resume = start(*TEXT[:3], "--no-progress", "--out", str(out), "--resume")
+    status, _, err = finish(resume, limit=60)
+    assert status == 2 and "run the same command without --resume" in err, err
+    status, _, err = finish(start(*TEXT[:5], "--out", str(out)))
+    assert status == 0, err
+    assert (out / "checkpoint.pt").exists()
