@@ -25,7 +25,8 @@ import torch
 from compare import bench, cuda, equiv, report, tables, tasks_check
 from compare.harness import DTYPES
 from compare.results import Results
-from tasks.cli import Parser
+from tasks.cli import Parser, checked
+from tasks.config import fits_path, seed
 from tasks.files import reason
 
 SECTIONS = ("equiv", "bench", "tasks")
@@ -133,7 +134,7 @@ def add_options(parser: argparse.ArgumentParser, sections: tuple[str, ...], top:
     run = parser.add_argument_group("run")
     run.add_argument(
         "--out",
-        type=Path,
+        type=checked(Path, fits_path),
         default=default(None),
         help="run folder for report.md, results.json and figures "
         "(default: runs/compare/<timestamp>/)",
@@ -148,7 +149,7 @@ def add_options(parser: argparse.ArgumentParser, sections: tuple[str, ...], top:
     )
     run.add_argument(
         "--seed",
-        type=int,
+        type=checked(int, seed),
         default=default(0),
         help="seed of weights, batches and --random draws (default: 0)",
     )

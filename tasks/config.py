@@ -16,7 +16,7 @@ name means one thing, with one check, in every task.
 
 ``validate`` applies the rules to a whole config, wherever it came from (flags, a preset, a
 checkpoint), then the pairing of ``impl`` and ``cell`` and of ``init`` / ``forget_bias`` and
-``cell`` (tasks/init.py), then the config's own ``check()`` method if it has one (rules
+``cell`` (tasks/init.py), then whether the network it asks for fits in memory, then the config's own ``check()`` method if it has one (rules
 between fields). A broken rule is a ``BadInput`` naming the flag.
 """
 
@@ -94,10 +94,7 @@ def fits_path(value: str) -> None:
         raise ValueError("holds a NUL character, which no path may hold")
     if not value:
         raise ValueError("is empty: give a path")
-    here = next(
-        (p for p in (Path(value).absolute(), *Path(value).absolute().parents) if p.is_dir()),
-        Path("/"),
-    )
+    here = next((p for p in Path(value).absolute().parents if _is_folder(p)), Path("/"))
     name_max, path_max = (os.pathconf(here, key) for key in ("PC_NAME_MAX", "PC_PATH_MAX"))
     if len(os.fsencode(os.path.abspath(value))) >= path_max:
         raise ValueError(f"is too long: a path here holds fewer than {path_max} bytes")
@@ -107,6 +104,39 @@ def fits_path(value: str) -> None:
                 f"holds a name of {len(os.fsencode(part))} bytes ({part[:12]}…): a name here "
                 f"holds at most {name_max}"
             )
+
+
+def _is_folder(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a name too long to look up
+        return False
+
+
+def fits_memory(what: str, nbytes: float) -> None:
+    """``BadInput`` when ``what`` would take more than half of this machine's memory: a size
+    no run here can hold is refused before any work, not found out by the kernel."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if nbytes > total / 2:
+        raise BadInput(
+            f"{what} would take {nbytes / 2**30:,.1f} GiB, more than half of this machine's "
+            f"{total / 2**30:,.1f} GiB: ask for less"
+        )
+
+
+def _check_model_memory(cfg: Any) -> None:
+    """What a config's recurrent layers take, roughly: weights with their gradients and Adam's
+    two moments (4 copies of 4 gates' weights), and the activations BPTT keeps for a batch."""
+    hidden = getattr(cfg, "hidden_size", None)
+    if not isinstance(hidden, int):
+        return
+    width = max(hidden, getattr(cfg, "embed_size", 0) or 0)
+    stack = (getattr(cfg, "num_layers", 1) or 1) * (2 if getattr(cfg, "bidirectional", 0) else 1)
+    weights = 4 * hidden * (hidden + width) * stack * 4 * 4
+    steps = (getattr(cfg, "batch_size", 1) or 1) * (getattr(cfg, "seq_len", 1) or 1)
+    kept = steps * 8 * hidden * stack * 4
+    asked = "--hidden-size, --embed-size, --num-layers, --batch-size and --seq-len"
+    fits_memory(f"the network and batches that {asked} ask for", weights + kept)
 
 
 def distinct(values: list) -> None:
@@ -166,9 +196,13 @@ def smoke_run(preset: Any, impl: str, steps: int, seed: int, cell: str | None = 
 
 
 def rule(cls: type, name: str) -> Rule:
-    """The rule of field ``name`` of config class ``cls``: its own, else the shared one."""
+    """The rule of field ``name`` of config class ``cls``: its own, else the shared one (whose
+    check an own rule without a check keeps: a required ``--checkpoint`` is still a path)."""
     own = {f.name: f.metadata.get("rule") for f in fields(cls)}.get(name)
-    return own or SHARED.get(name, Rule())
+    shared = SHARED.get(name, Rule())
+    if own is not None and own.check is None:  # a field of one task still takes the name's check
+        return replace(own, check=shared.check)
+    return own or shared
 
 
 def flag(name: str) -> str:
@@ -215,6 +249,7 @@ def validate(cfg: Any) -> None:
     if hasattr(cfg, "init") and hasattr(cfg, "cell"):
         cell = CELLS[cfg.cell]
         init.check(cfg.init, getattr(cfg, "forget_bias", None), cell.kind, cell.layer)
+    _check_model_memory(cfg)
     if hasattr(cfg, "check"):
         cfg.check()
 
