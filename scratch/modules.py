@@ -39,8 +39,9 @@ class RNNBase(nn.Module):
     ) -> None:
         super().__init__()
         checks.check_layer_args(
-            input_size, hidden_size, num_layers, bias, batch_first, dropout, proj_size
-        )
+            input_size, hidden_size, num_layers, bias, batch_first, dropout, proj_size,
+            registry.cell(mode).num_gates,
+        )  # fmt: skip
         checks.check_bptt(bptt)
         cell = registry.cell(mode)
         self.mode = mode

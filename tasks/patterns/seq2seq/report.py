@@ -72,7 +72,7 @@ def plot_attention(pairs: list[dates.Pair], outputs, alpha, path: Path) -> None:
     """α_{t,j} as a heat map per example: rows the ISO characters written, columns the input."""
     fig = Figure(figsize=(11, 2.6 * len(pairs)))
     for ax, pair, ids, weights in zip(
-        fig.subplots(len(pairs), 1), pairs, outputs, alpha, strict=True
+        fig.subplots(len(pairs), 1, squeeze=False).flat, pairs, outputs, alpha, strict=True
     ):
         written = dates.decode_output(ids.tolist())
         rows = len(written) + 1  # the characters and the end
