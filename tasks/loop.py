@@ -207,7 +207,7 @@ def _train(
     bar = tqdm(
         total=cfg.steps, initial=step, unit="step", disable=not (cfg.progress and world.lead)
     )
-    with _ctrl_c_requests() as ctrl_c, bar:
+    with stop_requests() as ctrl_c, bar:
         try:
             while step < cfg.steps:
                 started = time.perf_counter()
@@ -474,7 +474,7 @@ def _rewrite_metrics(history: History, out: Path) -> None:
 
 
 @contextmanager
-def _ctrl_c_requests() -> Iterator[list]:
+def stop_requests() -> Iterator[list]:
     """Turn the first Ctrl-C (SIGINT) or `kill` (SIGTERM) into an entry in the yielded list,
     checked between steps, so a step is never cut in half and the run is saved; a second
     signal acts at once, as it would without the loop."""

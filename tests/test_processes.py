@@ -3,6 +3,7 @@ lab stopped with one SIGTERM, two runs into one folder at once, a run killed bef
 checkpoint, and `text sample` streaming and stopped with Ctrl-C. Each is bounded in time."""
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -144,3 +145,28 @@ def test_a_run_killed_before_its_first_checkpoint_is_started_again(tmp_path):
     status, _, err = finish(start(*TEXT[:5], "--out", str(out)))
     assert status == 0, err
     assert (out / "checkpoint.pt").exists()
+
+
+def test_sample_streams_its_text_and_ctrl_c_keeps_what_was_printed(tmp_path):
+    from tasks.text import main as text_main
+
+    out = tmp_path / "run"
+    assert text_main(["train", "--smoke", "--no-progress", "--out", str(out)]) == 0
+    sampler = start(
+        "-m", "tasks.text", "sample", "--checkpoint", str(out / "checkpoint.pt"),
+        "--length", "100000000", "--prime", "A",
+    )  # fmt: skip
+    shown = b""
+    deadline = time.monotonic() + LIMIT
+    while len(shown) < 300 and time.monotonic() < deadline:  # text shows long before the end
+        ready, _, _ = select.select([sampler.stdout], [], [], 1)
+        if ready:
+            shown += os.read(sampler.stdout.fileno(), 4096)
+    assert len(shown) >= 300, "nothing streamed"
+    sampler.send_signal(signal.SIGINT)
+    status, rest, err = finish(sampler, limit=30)
+    assert status == 130, err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert "characters; the text printed above stands" in err and "checkpoint" not in err, err
+    kept = int(err.split("stopped after ")[1].split(" of ")[0])
+    assert len((shown.decode() + rest).strip()) == 1 + kept  # the prime and every character said

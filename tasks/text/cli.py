@@ -7,7 +7,7 @@
 import sys
 from dataclasses import replace
 
-from tasks import checkpoint, cli
+from tasks import checkpoint, cli, loop
 from tasks.text.config import PRESETS, SampleConfig, TextConfig
 from tasks.text.data import Vocab
 from tasks.text.model import generate
@@ -45,21 +45,21 @@ def _sample(opts: SampleConfig) -> int:
     model.double()  # float64: the two implementations then agree far below sampling's resolution
     chars = generate(model, vocab, opts.prime, opts.length, opts.temperature, opts.top_k, opts.seed)
     written = 0
-    try:
+    with loop.stop_requests() as stop:  # Ctrl-C or `kill`: stop between two characters
         sys.stdout.write(opts.prime)
         for ch in chars:
+            if stop:
+                break
             sys.stdout.write(ch)
             written += 1
             if ch == "\n" or written % LINE == 0:
                 sys.stdout.flush()
         sys.stdout.write("\n")
         sys.stdout.flush()
-    except KeyboardInterrupt:
-        sys.stdout.write("\n")
-        sys.stdout.flush()
+    if stop:
         raise cli.Interrupted(
             f"stopped after {written} of {opts.length} characters; the text printed above stands"
-        ) from None
+        )
     return 0
 
 
