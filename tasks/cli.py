@@ -40,15 +40,9 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from cmdline import Parser, checked, fits_path, launched_lead
 from tasks import checkpoint, config, files, loop, parallel
 from tasks.errors import BadInput, RunFailed
-
-
-class Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line on stderr and exit status 2."""
-
-    def error(self, message: str) -> typing.NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n" if parallel.launched_lead() else None)
 
 
 def add_config_flags(parser: argparse.ArgumentParser, cls: type) -> None:
@@ -89,7 +83,7 @@ def add_config_flags(parser: argparse.ArgumentParser, cls: type) -> None:
             required=r.required,
             default=argparse.SUPPRESS,
             metavar=None if r.choices else f.name.upper(),
-            help=helps[f.name],
+            help=helps[f.name] + (f": {r.vocabulary()}" if r.vocabulary else ""),
         )
 
 
@@ -109,29 +103,6 @@ def _reader(cls: type, name: str, kind: type, many: bool) -> Callable[[str], Any
     """An argparse type: the text as ``kind``, checked by the field's rule (a list is checked
     whole by ``config.validate``)."""
     return checked(kind, None if many else lambda value: config.check_value(cls, name, value))
-
-
-def checked(kind: Callable[[str], Any], check: Callable[[Any], None] | None = None) -> Callable:
-    """An argparse type for any parser: the text read as ``kind`` (int, float, str, Path),
-    then ``check`` (a ``tasks.config`` check: ``seed``, ``fits_path``, ``at_least(1)``, ...);
-    what either refuses is the flag's one-line error. E.g. ``type=checked(int, config.seed)``."""
-
-    def read(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{text!r} is not {'an integer' if kind is int else 'a number'}"
-            ) from None
-        if check is not None:
-            try:
-                check(str(value) if isinstance(value, Path) else value)
-            except ValueError as error:
-                raise argparse.ArgumentTypeError(str(error)) from None
-        return value
-
-    read.__name__ = getattr(kind, "__name__", "value")  # argparse names the type in errors
-    return read
 
 
 def given(args: argparse.Namespace, cls: type) -> dict[str, Any]:
@@ -182,7 +153,7 @@ def add_train_command(commands: argparse._SubParsersAction, trainer: Trainer, he
     )
     p.add_argument(
         "--out",
-        type=checked(Path, config.fits_path),
+        type=checked(Path, fits_path),
         help=f"run folder (default runs/{trainer.name}/<date-time>)",
     )
     p.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
@@ -420,7 +391,7 @@ def run(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
     run returns 130. Returns the exit status."""
     args = parser.parse_args(argv)
     prog = args.prog  # the command's own, e.g. "python -m tasks.patterns seq2seq train"
-    say = parallel.launched_lead()  # under torchrun, rank 0 alone says what happened
+    say = launched_lead()  # under torchrun, rank 0 alone says what happened
     try:
         with _terminate_as_interrupt():
             return args.run(args)

@@ -2,7 +2,7 @@
 
     @dataclass
     class TextConfig:
-        cell: str = "lstm"  # recurrent layer: rnn (Elman, tanh) | lstm | gru
+        cell: str = "lstm"  # recurrent layer, by its cell key
         hidden_size: int = 384  # H: width of h_t (and of the LSTM's cell state c_t)
         max_chars: int = option(0, check=at_least(0))  # use only the first N characters; 0 = all
 
@@ -32,12 +32,12 @@ import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
 from typing import Any
 
+from cmdline import fits_path, seed
 from tasks import init
 from tasks.errors import BadInput
-from tasks.impl import CELLS, IMPLS, check_cell
+from tasks.impl import IMPLS, NAMES, check_cell, choice, help_text
 from tasks.parallel import DEVICES
 
 Check = Callable[[Any], None]  # raises ValueError("must be ...") for a value it rejects
@@ -76,41 +76,6 @@ def fraction(value: float) -> None:
     """A number in (0, 1): a share of a series."""
     if not 0 < value < 1:
         raise ValueError(f"must be in (0, 1), got {value}")
-
-
-SEEDS = 2**32  # a seed is below this: what NumPy's generators take (torch takes 2**64)
-
-
-def seed(value: int) -> None:
-    """A seed every generator takes: 0 ≤ seed < 2**32."""
-    if not 0 <= value < SEEDS:
-        raise ValueError(f"must be a whole number from 0 to {SEEDS - 1}, got {value}")
-
-
-def fits_path(value: str) -> None:
-    """A path this file system can hold: no name in it longer than a name may be, the whole
-    no longer than a path may be (``os.pathconf`` of the nearest folder that exists)."""
-    if "\0" in value:
-        raise ValueError("holds a NUL character, which no path may hold")
-    if not value:
-        raise ValueError("is empty: give a path")
-    here = next((p for p in Path(value).absolute().parents if _is_folder(p)), Path("/"))
-    name_max, path_max = (os.pathconf(here, key) for key in ("PC_NAME_MAX", "PC_PATH_MAX"))
-    if len(os.fsencode(os.path.abspath(value))) >= path_max:
-        raise ValueError(f"is too long: a path here holds fewer than {path_max} bytes")
-    for part in Path(value).parts:
-        if len(os.fsencode(part)) > name_max:
-            raise ValueError(
-                f"holds a name of {len(os.fsencode(part))} bytes ({part[:12]}…): a name here "
-                f"holds at most {name_max}"
-            )
-
-
-def _is_folder(path: Path) -> bool:
-    try:
-        return path.is_dir()
-    except OSError:  # a name too long to look up
-        return False
 
 
 def fits_memory(what: str, nbytes: float) -> None:
@@ -153,12 +118,13 @@ class Rule:
     choices: tuple[str, ...] | None = None  # the allowed values, for a field of names
     resumable: bool = False  # may ``--resume`` change it (the budget, the implementation)
     required: bool = False  # must the flag be given (a field without a sensible default)
+    vocabulary: Callable[[], str] | None = None  # what each choice means, for --help
 
 
 # The rules of the fields every task has, by name: a task config just declares the field.
 SHARED = {
     "impl": Rule(choices=IMPLS, resumable=True),
-    "cell": Rule(choices=tuple(CELLS)),
+    "cell": Rule(choices=NAMES, vocabulary=help_text),  # tasks/impl.py: scratch's registry
     "hidden_size": Rule(at_least(1)),
     "num_layers": Rule(at_least(1)),
     "dropout": Rule(probability),
@@ -247,7 +213,7 @@ def validate(cfg: Any) -> None:
     if hasattr(cfg, "impl") and hasattr(cfg, "cell"):
         check_cell(cfg.impl, cfg.cell)
     if hasattr(cfg, "init") and hasattr(cfg, "cell"):
-        cell = CELLS[cfg.cell]
+        cell = choice(cfg.cell)
         init.check(cfg.init, getattr(cfg, "forget_bias", None), cell.kind, cell.layer)
     _check_model_memory(cfg)
     if hasattr(cfg, "check"):

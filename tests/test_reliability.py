@@ -324,7 +324,8 @@ def test_the_smallest_sizes_write_every_report_file(tmp_path, demo):
 FAMILY = {  # each of scratch's classes, and the torch.nn class whose argument checks it shares
     "RNN": "RNN", "LSTM": "LSTM", "GRU": "GRU", "PeepholeLSTM": "LSTM", "LayerNormLSTM": "LSTM",
     "VariationalLSTM": "LSTM", "ZoneoutLSTM": "LSTM", "ChoGRU": "GRU", "MinGRU": "GRU",
-    "MinLSTM": "GRU", "RNNCell": "RNNCell", "LSTMCell": "LSTMCell", "GRUCell": "GRUCell",
+    "MinLSTM": "GRU", "IndRNN": "RNN", "RNNCell": "RNNCell", "LSTMCell": "LSTMCell",
+    "GRUCell": "GRUCell", "IndRNNCell": "RNNCell",
 }  # fmt: skip
 ODD = [True, False, 2.0, "3", None, np.int64(3), -1, 0]
 LAYER_ARGS = [
@@ -346,7 +347,7 @@ def _outcome(build) -> str:
     return "built"
 
 
-VECTORS = ("PeepholeLSTM", "LayerNormLSTM")  # with parameters of shape (hidden_size,) besides
+VECTORS = ("PeepholeLSTM", "LayerNormLSTM", "IndRNN", "IndRNNCell")  # with (hidden_size,) vectors
 
 
 def _torch_built(name: str):
