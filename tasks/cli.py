@@ -167,7 +167,7 @@ def train(args: argparse.Namespace, trainer: Trainer) -> int:
     Under torchrun every process runs this: each joins the process group and trains its share,
     and rank 0 alone prints, writes the run folder and finishes (reports, figures). The run
     folder is this run's alone from before it is read until the run ends (``files.owned``)."""
-    lead = parallel.launched_lead()
+    lead = launched_lead()
     out = args.out or Path("runs", trainer.name, time.strftime("%Y%m%d-%H%M%S"))
     with _holding(out if lead and (args.out or not args.resume) else None):
         return _train(args, trainer)

@@ -2,6 +2,7 @@
 lab stopped with one SIGTERM, two runs into one folder at once, a run killed before its first
 checkpoint, and `text sample` streaming and stopped with Ctrl-C. Each is bounded in time."""
 
+import fcntl
 import os
 import select
 import signal
@@ -89,11 +90,10 @@ def test_a_killed_lab_worker_is_noticed_and_its_run_continues_on_a_rerun(tmp_pat
     )
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_one_signal_stops_the_lab_with_its_line_while_workers_train(tmp_path, signum):
+def test_one_sigterm_stops_the_lab_with_its_line_while_workers_train(tmp_path):
     lab = start(*LAB, "--workers", "2", "--out", str(tmp_path))
     wait_for(lambda: len(workers(lab.pid)) == 2)
-    lab.send_signal(signum)
+    lab.send_signal(signal.SIGTERM)  # a `kill`; Ctrl-C takes the same path (KeyboardInterrupt)
     status, _, err = finish(lab, limit=30)
     assert status == 130, err
     assert "Traceback" not in err
@@ -170,3 +170,22 @@ def test_sample_streams_its_text_and_ctrl_c_keeps_what_was_printed(tmp_path):
     assert "characters; the text printed above stands" in err and "checkpoint" not in err, err
     kept = int(err.split("stopped after ")[1].split(" of ")[0])
     assert len((shown.decode() + rest).strip()) == 1 + kept  # the prime and every character said
+
+
+def test_under_torchrun_rank_0_takes_the_folders_lock(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    held = os.open(out / ".lock", os.O_RDWR | os.O_CREAT)  # this test process holds the folder
+    fcntl.flock(held, fcntl.LOCK_EX)
+    os.pwrite(held, b"4242\n", 0)
+    try:
+        run = start(
+            "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+            "-m", "tasks.text", "train", "--smoke", "--no-progress", "--out", str(out),
+        )  # fmt: skip
+        status, _, err = finish(run)
+    finally:
+        os.close(held)
+    assert status != 0
+    assert err.count("is in use by another run (process 4242)") == 1, err  # rank 0 says it
+    assert sorted(p.name for p in out.iterdir()) == [".lock"]  # nothing written
