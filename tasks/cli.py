@@ -15,7 +15,10 @@ Every task then gets, the same way:
 - ``--out DIR`` (default runs/<task>/<date-time>), ``--resume``, ``--no-progress``;
 - resume from the checkpoint alone: its config, its data fingerprint; ``--resume`` may change
   only the fields whose rule says ``resumable`` (the budget, the implementation), and a change to
-  any other is an error naming the flags; a folder that holds a run needs ``--resume``;
+  any other is an error naming the flags; a folder that holds a run needs ``--resume``, and one
+  whose run died before its first checkpoint holds none (it starts again from step 0);
+- one run per folder: the run holds the folder's lock (``files.owned``) for its whole life, so
+  a second run or a ``--resume`` of a running one is refused; a dead run's lock is gone;
 - exit status 0 done, 1 the run failed (``RunFailed``: diverged, disk full), 2 bad input
   (``BadInput`` and every command-line error: one line on stderr, no traceback, no run folder),
   130 interrupted (a checkpoint was saved; the line says how to continue);
