@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from cmdline import Parser, reason
+from cmdline import Parser, checked, fits_path, reason, seed
 from compare import bench, capabilities, cuda, equiv, report, tables, tasks_check
 from compare.harness import DTYPES
 from compare.results import Results
@@ -136,7 +136,7 @@ def add_options(parser: argparse.ArgumentParser, sections: tuple[str, ...], top:
     run = parser.add_argument_group("run")
     run.add_argument(
         "--out",
-        type=Path,
+        type=checked(Path, fits_path),
         default=default(None),
         help="run folder for report.md, results.json and figures "
         "(default: runs/compare/<timestamp>/)",
@@ -151,7 +151,7 @@ def add_options(parser: argparse.ArgumentParser, sections: tuple[str, ...], top:
     )
     run.add_argument(
         "--seed",
-        type=int,
+        type=checked(int, seed),
         default=default(0),
         help="seed of weights, batches and --random draws (default: 0)",
     )

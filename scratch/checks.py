@@ -2,6 +2,7 @@
 what was expected and what was given. Kept apart so modules.py reads as the computation."""
 
 import numbers
+import operator
 import warnings
 
 from torch import Tensor
@@ -38,8 +39,17 @@ def _check_type(name: str, value, kind: type) -> None:
         raise TypeError(f"{name} should be of type {kind.__name__}, got: {type(value).__name__}")
 
 
-def check_layer_args(input_size, hidden_size, num_layers, bias, batch_first, dropout, proj_size):
-    """The constructor checks of torch.nn.RNN/LSTM/GRU."""
+def check_layer_args(
+    input_size, hidden_size, num_layers, bias, batch_first, dropout, proj_size, gates
+):
+    """The constructor checks of torch.nn.RNN/LSTM/GRU, for a layer of ``gates`` gates.
+
+    torch.nn checks that the sizes are ints, and a bool is an int to Python; but it then
+    allocates weight_ih_l0 with the shape (gate_size, input_size), where gate_size is
+    gates · hidden_size (an int) except for the Elman RNN's one gate, where it is hidden_size
+    itself, and torch.empty refuses a shape whose first entry is a bool: so ``RNN(3, True)``
+    is a TypeError where ``LSTM(3, True)`` builds, and so is a bool ``proj_size``, the first
+    entry of weight_hr's shape. Our layers refuse the same."""
     float(dropout)  # torch.nn converts dropout first: what float() refuses is its TypeError
     if (
         not isinstance(dropout, numbers.Number)
@@ -62,10 +72,26 @@ def check_layer_args(input_size, hidden_size, num_layers, bias, batch_first, dro
         _check_type(name, value, int)
         if value <= 0:
             raise ValueError(f"{name} must be greater than zero, got {value}")
-    _check_type("num_layers", num_layers, int)
+    try:  # torch.nn checks it by its use, range(num_layers): any integer, a bool too
+        operator.index(num_layers)
+    except TypeError:
+        raise TypeError(
+            f"num_layers should be an integer, got: {type(num_layers).__name__}"
+        ) from None
     if num_layers <= 0:
         raise ValueError(f"num_layers must be greater than zero, got {num_layers}")
-    _check_type("proj_size", proj_size, int)
+    for name, first in (
+        ("hidden_size", hidden_size if gates == 1 else 0),
+        ("proj_size", proj_size),
+    ):
+        if first is True:  # False is 0: a size torch.nn refuses or ignores by its value
+            raise TypeError(f"{name} should be of type int, got: bool")
+    try:  # torch.nn compares it and allocates with it: any integer
+        operator.index(proj_size)
+    except TypeError:
+        raise TypeError(
+            f"proj_size should be an integer, got: {type(proj_size).__name__}"
+        ) from None
     if proj_size < 0:
         raise ValueError(
             f"proj_size should be a positive integer or zero to disable projections, got {proj_size}"
@@ -84,9 +110,14 @@ def check_rate(name: str, rate) -> None:
 
 
 def check_cell_args(input_size, hidden_size) -> None:
-    """torch.nn's cells fail on negative sizes when they allocate; we say so up front."""
+    """torch.nn's cells check nothing: their sizes go straight to torch.empty, which takes
+    anything that is an integer (a bool, a NumPy integer: ``operator.index``), refuses the
+    rest with a TypeError, and a negative size with a RuntimeError. We say the same up front."""
     for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
-        _check_type(name, value, int)
+        try:
+            operator.index(value)
+        except TypeError:
+            raise TypeError(f"{name} should be of type int, got: {type(value).__name__}") from None
         if value < 0:
             raise RuntimeError(f"{name} must be non-negative, got {value}")
 

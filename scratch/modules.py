@@ -41,8 +41,9 @@ class RNNBase(nn.Module):
         key = self._check_own(a)
         num_layers, bias, dropout = a["num_layers"], a["bias"], a["dropout"]
         checks.check_layer_args(
-            input_size, hidden_size, num_layers, bias, a["batch_first"], dropout, proj_size
-        )
+            input_size, hidden_size, num_layers, bias, a["batch_first"], dropout, proj_size,
+            registry.cell(key).num_gates,
+        )  # fmt: skip
         checks.check_bptt(a["bptt"])
         cell = registry.cell(key)
         self.mode = key.upper()  # torch.nn's attribute: "LSTM", "RNN_TANH" (our key, capitals)

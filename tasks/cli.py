@@ -15,7 +15,10 @@ Every task then gets, the same way:
 - ``--out DIR`` (default runs/<task>/<date-time>), ``--resume``, ``--no-progress``;
 - resume from the checkpoint alone: its config, its data fingerprint; ``--resume`` may change
   only the fields whose rule says ``resumable`` (the budget, the implementation), and a change to
-  any other is an error naming the flags; a folder that holds a run needs ``--resume``;
+  any other is an error naming the flags; a folder that holds a run needs ``--resume``, and one
+  whose run died before its first checkpoint holds none (it starts again from step 0);
+- one run per folder: the run holds the folder's lock (``files.owned``) for its whole life, so
+  a second run or a ``--resume`` of a running one is refused; a dead run's lock is gone;
 - exit status 0 done, 1 the run failed (``RunFailed``: diverged, disk full), 2 bad input
   (``BadInput`` and every command-line error: one line on stderr, no traceback, no run folder),
   130 interrupted (a checkpoint was saved; the line says how to continue);
@@ -27,17 +30,20 @@ Every task then gets, the same way:
 
 import argparse
 import os
+import shutil
+import signal
 import sys
+import threading
 import time
 import types
 import typing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stdout
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from cmdline import Parser, launched_lead
+from cmdline import Parser, checked, fits_path, launched_lead
 from tasks import checkpoint, config, files, loop, parallel
 from tasks.errors import BadInput, RunFailed
 
@@ -99,22 +105,7 @@ def _flag_type(hint: Any, name: str) -> tuple[type, bool]:
 def _reader(cls: type, name: str, kind: type, many: bool) -> Callable[[str], Any]:
     """An argparse type: the text as ``kind``, checked by the field's rule (a list is checked
     whole by ``config.validate``)."""
-
-    def read(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{text!r} is not {'an integer' if kind is int else 'a number'}"
-            ) from None
-        if not many:
-            try:
-                config.check_value(cls, name, value)
-            except ValueError as error:
-                raise argparse.ArgumentTypeError(str(error)) from None
-        return value
-
-    return read
+    return checked(kind, None if many else lambda value: config.check_value(cls, name, value))
 
 
 def given(args: argparse.Namespace, cls: type) -> dict[str, Any]:
@@ -147,6 +138,8 @@ class Trainer:
     default_preset: str  # the preset when none is named
     build: Callable[[Any, dict | None], Prepared]  # (config, saved meta on resume) -> Prepared
     finish: Callable[[Any, Prepared, loop.History, Path], None]  # after the loop: reports
+    meta_checks: dict[str, Callable[[Any], bool]] = field(default_factory=dict)  # Prepared.meta's
+    # entries, each with what a checkpoint's must pass (a vocabulary: distinct characters)
 
 
 def add_train_command(commands: argparse._SubParsersAction, trainer: Trainer, help: str) -> None:
@@ -161,7 +154,11 @@ def add_train_command(commands: argparse._SubParsersAction, trainer: Trainer, he
     which.add_argument(
         "--smoke", action="store_true", help="same as --preset smoke: seconds, what CI runs"
     )
-    p.add_argument("--out", type=Path, help=f"run folder (default runs/{trainer.name}/<date-time>)")
+    p.add_argument(
+        "--out",
+        type=checked(Path, fits_path),
+        help=f"run folder (default runs/{trainer.name}/<date-time>)",
+    )
     p.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_config_flags(p, trainer.config)
@@ -171,7 +168,15 @@ def add_train_command(commands: argparse._SubParsersAction, trainer: Trainer, he
 def train(args: argparse.Namespace, trainer: Trainer) -> int:
     """Resolve the config, build the task, train it in the shared loop, finish; exit status.
     Under torchrun every process runs this: each joins the process group and trains its share,
-    and rank 0 alone prints, writes the run folder and finishes (reports, figures)."""
+    and rank 0 alone prints, writes the run folder and finishes (reports, figures). The run
+    folder is this run's alone from before it is read until the run ends (``files.owned``)."""
+    lead = launched_lead()
+    out = args.out or Path("runs", trainer.name, time.strftime("%Y%m%d-%H%M%S"))
+    with _holding(out if lead and (args.out or not args.resume) else None):
+        return _train(args, trainer)
+
+
+def _train(args: argparse.Namespace, trainer: Trainer) -> int:
     cfg, out, saved = resolve(args, trainer)
     on = parallel.device(getattr(cfg, "device", "cpu"))
     check_split(cfg, parallel.launched())
@@ -180,11 +185,12 @@ def train(args: argparse.Namespace, trainer: Trainer) -> int:
         with _silent_unless(world.lead):
             prepared = trainer.build(cfg, saved["meta"] if saved else None)
             if saved is not None:
-                if saved["meta"].get("data") != prepared.data:
-                    raise BadInput(
-                        f"the training data has changed since {out / loop.CHECKPOINT} was "
-                        "written: resume with the same data, or start a new run"
-                    )
+                check_data(
+                    saved,
+                    prepared.data,
+                    out / loop.CHECKPOINT,
+                    "resume with the same data, or start a new run",
+                )
                 checkpoint.load_weights(prepared.task.model, saved["model"], out / loop.CHECKPOINT)
                 loop.check_budget(saved["step"], prepared.loop.steps, out)
             prepared.loop = replace(prepared.loop, progress=not args.no_progress)
@@ -196,7 +202,6 @@ def train(args: argparse.Namespace, trainer: Trainer) -> int:
                 **prepared.meta,
             }
             if world.lead:
-                files.make_folder(out)
                 where = f" ({world.size} processes)" if world.size > 1 else ""
                 print(f"run folder {out}{where}: {asdict(cfg)}", file=sys.stderr)
             resume = saved is not None
@@ -207,6 +212,33 @@ def train(args: argparse.Namespace, trainer: Trainer) -> int:
     finally:
         parallel.stop()
     return 0
+
+
+@contextmanager
+def _holding(out: Path | None) -> Iterator[None]:
+    """Make the run folder ``out`` and hold it for this run (``files.owned``); a folder made
+    here is removed again when the run refuses its input before writing anything into it, so
+    bad input leaves no run folder. ``None``: hold nothing (another rank of torchrun)."""
+    if out is None:
+        yield
+        return
+    made = not out.exists()
+    files.make_folder(out)
+    try:
+        with files.owned(out):
+            yield
+    except BadInput:
+        if made and {p.name for p in out.iterdir()} <= {files.LOCK}:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
+def check_data(saved: dict, data: str, path: Path, fix: str) -> None:
+    """``BadInput`` when the data found now are not those the run at ``path`` trained on
+    (their fingerprints differ): every command that reads a run's data checks this. ``fix``:
+    what to do instead."""
+    if saved["meta"].get("data") != data:
+        raise BadInput(f"the training data has changed since {path} was written: {fix}")
 
 
 def check_split(cfg: Any, processes: int) -> None:
@@ -241,7 +273,7 @@ def resolve(args: argparse.Namespace, trainer: Trainer) -> tuple[Any, Path, dict
         )
         config.validate(cfg)
         out = args.out or Path("runs", trainer.name, time.strftime("%Y%m%d-%H%M%S"))
-        if any((out / name).exists() for name in (loop.CHECKPOINT, loop.CONFIG)):
+        if (out / loop.CHECKPOINT).exists():  # a folder without one holds no run to keep
             raise BadInput(
                 f"{out} already holds a run: add --resume to continue it, or choose another --out"
             )
@@ -253,8 +285,17 @@ def resolve(args: argparse.Namespace, trainer: Trainer) -> tuple[Any, Path, dict
         raise BadInput("--resume continues the saved config: drop --preset / --smoke")
     path = args.out / loop.CHECKPOINT
     if not path.is_file():
-        raise BadInput(f"--resume: {args.out} holds no {loop.CHECKPOINT} to continue")
-    saved = checkpoint.load_run(path, trainer.name)
+        started = (args.out / loop.CONFIG).exists()
+        raise BadInput(
+            f"--resume: {args.out} holds no {loop.CHECKPOINT} to continue"
+            + (
+                " (its run stopped before its first checkpoint): run the same command without "
+                "--resume to start it again"
+                if started
+                else ""
+            )
+        )
+    saved = load_run(path, trainer)
     if fixed := sorted(changes.keys() - config.resumable(trainer.config)):
         allowed = ", ".join(sorted(map(config.flag, config.resumable(trainer.config))))
         raise BadInput(
@@ -273,15 +314,27 @@ def saved_config(state: dict, cls: type, path: Path) -> Any:
         cfg = cls(**state["meta"]["config"])
     except (KeyError, TypeError) as error:
         raise BadInput(f"{path} holds a config that this version cannot read ({error})") from None
-    config.validate(cfg)
+    try:
+        config.validate(cfg)
+    except BadInput as error:
+        raise files.damaged(path, f"its config says {error}", checkpoint.RETRAIN) from None
     return cfg
 
 
 def load_trained(path: str | Path, trainer: Trainer) -> tuple[dict, Any]:
     """(checkpoint, its config) of a run of ``trainer``'s task, for commands that use a
     trained model (sample, forecast); ``BadInput`` for a damaged or foreign file."""
-    state = checkpoint.load_run(Path(path), trainer.name)
+    state = load_run(Path(path), trainer)
     return state, saved_config(state, trainer.config, Path(path))
+
+
+def load_run(path: Path, trainer: Trainer) -> dict:
+    """``checkpoint.load_run`` for ``trainer``'s task, its own meta entries checked too."""
+    state = checkpoint.load_run(path, trainer.name)
+    for key, check in trainer.meta_checks.items():
+        if not check(state["meta"].get(key)):
+            raise files.damaged(path, f"its {key} is not what the task saves", checkpoint.RETRAIN)
+    return state
 
 
 # ---------------------------------------------------------------------------------------------
@@ -343,7 +396,8 @@ def run(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
     prog = args.prog  # the command's own, e.g. "python -m tasks.patterns seq2seq train"
     say = launched_lead()  # under torchrun, rank 0 alone says what happened
     try:
-        return args.run(args)
+        with _terminate_as_interrupt():
+            return args.run(args)
     except BadInput as error:
         parser.exit(2, f"{prog}: error: {error}\n" if say else None)
     except RunFailed as error:
@@ -353,6 +407,33 @@ def run(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
     except KeyboardInterrupt as stop:
         if say and isinstance(stop, loop.Stopped):
             print(f"{stop}: continue it with --out {stop.out} --resume", file=sys.stderr)
-        elif say:  # a second Ctrl-C: stopped at once, nothing saved since the last checkpoint
+        elif say and isinstance(stop, Interrupted):  # a command that says what it kept
+            print(f"{prog}: {stop}", file=sys.stderr)
+        elif (
+            say and getattr(args, "command", None) == "train"
+        ):  # a second Ctrl-C, nothing saved since
             print(f"{prog}: stopped at once; the last checkpoint saved stands", file=sys.stderr)
+        elif say:
+            print(f"{prog}: stopped", file=sys.stderr)
         return 130
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """A `kill` (SIGTERM) ends a command as Ctrl-C does, with its one line, not silently."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped a command; the message says what it kept (``run`` prints it)."""

@@ -16,7 +16,7 @@ name means one thing, with one check, in every task.
 
 ``validate`` applies the rules to a whole config, wherever it came from (flags, a preset, a
 checkpoint), then the pairing of ``impl`` and ``cell`` and of ``init`` / ``forget_bias`` and
-``cell`` (tasks/init.py), then the config's own ``check()`` method if it has one (rules
+``cell`` (tasks/init.py), then whether the network it asks for fits in memory, then the config's own ``check()`` method if it has one (rules
 between fields). A broken rule is a ``BadInput`` naming the flag.
 """
 
@@ -25,12 +25,16 @@ import functools
 import inspect
 import io
 import math
+import os
 import textwrap
 import tokenize
+import types
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from cmdline import fits_path, seed
 from tasks import init
 from tasks.errors import BadInput
 from tasks.impl import IMPLS, NAMES, check_cell, choice, help_text
@@ -74,6 +78,32 @@ def fraction(value: float) -> None:
         raise ValueError(f"must be in (0, 1), got {value}")
 
 
+def fits_memory(what: str, nbytes: float) -> None:
+    """``BadInput`` when ``what`` would take more than half of this machine's memory: a size
+    no run here can hold is refused before any work, not found out by the kernel."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if nbytes > total / 2:
+        raise BadInput(
+            f"{what} would take {nbytes / 2**30:,.1f} GiB, more than half of this machine's "
+            f"{total / 2**30:,.1f} GiB: ask for less"
+        )
+
+
+def _check_model_memory(cfg: Any) -> None:
+    """What a config's recurrent layers take, roughly: weights with their gradients and Adam's
+    two moments (4 copies of 4 gates' weights), and the activations BPTT keeps for a batch."""
+    hidden = getattr(cfg, "hidden_size", None)
+    if not isinstance(hidden, int):
+        return
+    width = max(hidden, getattr(cfg, "embed_size", 0) or 0)
+    stack = (getattr(cfg, "num_layers", 1) or 1) * (2 if getattr(cfg, "bidirectional", 0) else 1)
+    weights = 4 * hidden * (hidden + width) * stack * 4 * 4
+    steps = (getattr(cfg, "batch_size", 1) or 1) * (getattr(cfg, "seq_len", 1) or 1)
+    kept = steps * 8 * hidden * stack * 4
+    asked = "--hidden-size, --embed-size, --num-layers, --batch-size and --seq-len"
+    fits_memory(f"the network and batches that {asked} ask for", weights + kept)
+
+
 def distinct(values: list) -> None:
     """A list without repeats."""
     if repeated := sorted({v for v in values if values.count(v) > 1}):
@@ -110,6 +140,11 @@ SHARED = {
     "eval_every": Rule(at_least(1), resumable=True),
     "checkpoint_every": Rule(at_least(1), resumable=True),
     "device": Rule(choices=DEVICES, resumable=True),  # tasks/parallel.py: auto, cpu or cuda
+    "seed": Rule(seed),
+    "checkpoint": Rule(fits_path),  # the paths a command reads or writes
+    "text": Rule(fits_path),
+    "csv": Rule(fits_path),
+    "out": Rule(fits_path),
 }
 
 
@@ -127,9 +162,13 @@ def smoke_run(preset: Any, impl: str, steps: int, seed: int, cell: str | None = 
 
 
 def rule(cls: type, name: str) -> Rule:
-    """The rule of field ``name`` of config class ``cls``: its own, else the shared one."""
+    """The rule of field ``name`` of config class ``cls``: its own, else the shared one (whose
+    check an own rule without a check keeps: a required ``--checkpoint`` is still a path)."""
     own = {f.name: f.metadata.get("rule") for f in fields(cls)}.get(name)
-    return own or SHARED.get(name, Rule())
+    shared = SHARED.get(name, Rule())
+    if own is not None and own.check is None:  # a field of one task still takes the name's check
+        return replace(own, check=shared.check)
+    return own or shared
 
 
 def flag(name: str) -> str:
@@ -156,11 +195,17 @@ def check_value(cls: type, name: str, value: Any) -> None:
 
 
 def validate(cfg: Any) -> None:
-    """Check every field of ``cfg``, then impl and init against cell, then ``cfg.check()``;
-    ``BadInput``."""
+    """Check every field of ``cfg`` (its type, then its rule), then impl and init against cell,
+    then ``cfg.check()``; ``BadInput``."""
     cls = type(cfg)
+    hints = typing.get_type_hints(cls)
     for f in fields(cls):
         value = getattr(cfg, f.name)
+        if not _is(value, hints[f.name]):
+            raise BadInput(
+                f"{flag(f.name)} {value!r}: must be {_kind(hints[f.name])}, "
+                f"not {type(value).__name__}"
+            )
         try:
             check_value(cls, f.name, value)
         except ValueError as error:
@@ -170,8 +215,30 @@ def validate(cfg: Any) -> None:
     if hasattr(cfg, "init") and hasattr(cfg, "cell"):
         cell = choice(cfg.cell)
         init.check(cfg.init, getattr(cfg, "forget_bias", None), cell.kind, cell.layer)
+    _check_model_memory(cfg)
     if hasattr(cfg, "check"):
         cfg.check()
+
+
+def _is(value: Any, hint: Any) -> bool:
+    """Is ``value`` of the annotated type: int (not bool), float (an int too), str, bool,
+    ``X | None``, ``list[str]``."""
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        return any(_is(value, h) for h in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if typing.get_origin(hint) is list:
+        (item,) = typing.get_args(hint)
+        return isinstance(value, list) and all(_is(v, item) for v in value)
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, hint)
+
+
+def _kind(hint: Any) -> str:
+    return str(hint).replace("typing.", "").replace("<class '", "").replace("'>", "")
 
 
 def _shown(value: Any) -> str:

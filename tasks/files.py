@@ -10,13 +10,24 @@ write; a line that does not fit on the disk is cut off again.
 A failed write raises ``WriteFailed``: one line naming the path and the cause, e.g. "cannot write
 runs/x/checkpoint.pt: no space left on device". JSON is written without NaN or Infinity tokens
 (not JSON): a value that is not a finite number becomes null.
+
+Reading back: ``read_json`` and ``read_json_lines`` give what a run folder holds, or a
+``BadInput`` in the one form every damaged file is named in (``damaged``): the path, what is
+wrong with it, and what to do.
+
+One run at a time: ``owned(folder)`` holds an exclusive lock (``fcntl.flock``) on the folder's
+.lock file for as long as the run lasts. The kernel drops it when the process ends, however it
+ends (kill -9 included), so a dead run never leaves its folder stuck; a second run into the
+folder is refused in one line while the first is alive.
 """
 
+import fcntl
 import json
 import math
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -27,6 +38,7 @@ from cmdline import reason
 from tasks.errors import BadInput, RunFailed
 
 TEMPORARY = ".{name}.*.tmp"  # what an interrupted atomic write can leave behind
+LOCK = ".lock"  # the file a run folder's owner holds a lock on (``owned``)
 
 
 class WriteFailed(RunFailed):
@@ -153,3 +165,77 @@ def make_folder(folder: Path, flag: str = "--out") -> None:
         os.unlink(probe)
     except OSError as error:
         raise BadInput(f"{flag} {folder}: cannot write there ({reason(error)})") from None
+
+
+def damaged(path: Path, what: str, fix: str) -> BadInput:
+    """The one line that names a damaged file: ``path``, what is wrong with it, what to do."""
+    return BadInput(f"{path} is damaged ({what}): {fix}")
+
+
+def read_json(path: Path, fix: str, shape: Callable[[Any], bool] = lambda _: True) -> Any:
+    """The JSON value in ``path``; ``damaged`` when it cannot be read, is not JSON (truncated),
+    or is not of the ``shape`` expected (``shape(value)`` false). ``fix``: what to do then."""
+    try:
+        value = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise damaged(path, f"cannot be read: {reason(error)}", fix) from None
+    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError
+        raise damaged(path, f"not JSON: {str(error).split(':')[0]}", fix) from None
+    if not shape(value):
+        raise damaged(path, "not what this project writes there", fix)
+    return value
+
+
+def read_json_lines(path: Path, fix: str, shape: Callable[[Any], bool] = lambda _: True) -> list:
+    """Every line of a JSON-lines file (metrics.jsonl), each checked by ``shape``; ``damaged``
+    naming the first line that is not JSON or not of that shape."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, ValueError) as error:
+        why = reason(error) if isinstance(error, OSError) else "not UTF-8 text"
+        raise damaged(path, f"cannot be read: {why}", fix) from None
+    values = []
+    for number, line in enumerate(lines, 1):
+        try:
+            value = json.loads(line)
+        except ValueError:
+            raise damaged(path, f"line {number} is not JSON", fix) from None
+        if not shape(value):
+            raise damaged(path, f"line {number} is not what this project writes there", fix)
+        values.append(value)
+    return values
+
+
+_owned: set[Path] = set()  # the folders this process holds (``owned`` nests)
+
+
+@contextmanager
+def owned(folder: Path, flag: str = "--out") -> Iterator[None]:
+    """Hold ``folder`` for one run while the block runs: ``BadInput`` at once when another
+    process holds it. The folder must exist. Within one process ``owned`` nests."""
+    key = Path(folder).resolve()
+    if key in _owned:
+        yield
+        return
+    try:
+        fd = os.open(key / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as error:
+        raise BadInput(f"{flag} {folder}: cannot write there ({reason(error)})") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
+            raise BadInput(
+                f"{flag} {folder} is in use by another run (process {holder}), which holds it "
+                "until it ends: wait for it, or choose another folder"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        _owned.add(key)
+        try:
+            yield
+        finally:
+            _owned.discard(key)
+    finally:
+        os.close(fd)  # closing the last descriptor releases the lock

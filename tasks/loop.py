@@ -176,14 +176,23 @@ def train(
     process group every process calls this alike; rank 0's history alone holds the evaluations.
     """
     meta, world = meta or {}, parallel.world()
+    if out is not None and world.lead:  # the run folder is this run's alone while it trains
+        files.make_folder(out)
+        with files.owned(out):
+            return _train(task, cfg, out, meta, resume, world)
+    return _train(task, cfg, out, meta, resume, world)
+
+
+def _train(
+    task: Task, cfg: LoopConfig, out: Path | None, meta: dict, resume: bool, world: parallel.World
+) -> History:
     writes = out if world.lead else None  # the run folder this process writes into
     history, step, saved = History(), 0, None  # saved: the step of the last checkpoint written
     if out is not None:
         if world.lead:
-            files.make_folder(out)
             files.remove_stale(out)
         if resume:
-            step = saved = _restore(task, history, out / CHECKPOINT, world)
+            step = saved = _restore(task, history, out / CHECKPOINT, world, meta.get("task"))
             check_budget(step, cfg.steps, out)
         elif (out / CHECKPOINT).exists():
             raise BadInput(f"{out / CHECKPOINT} exists: resume it or choose another folder")
@@ -198,7 +207,7 @@ def train(
     bar = tqdm(
         total=cfg.steps, initial=step, unit="step", disable=not (cfg.progress and world.lead)
     )
-    with _ctrl_c_requests() as ctrl_c, bar:
+    with stop_requests() as ctrl_c, bar:
         try:
             while step < cfg.steps:
                 started = time.perf_counter()
@@ -411,12 +420,14 @@ def _save(
     return None
 
 
-def _restore(task: Task, history: History, path: Path, world: parallel.World) -> int:
+def _restore(
+    task: Task, history: History, path: Path, world: parallel.World, name: str | None
+) -> int:
     """Load what ``_save`` wrote into ``task`` and ``history``; returns the step reached. Each
     process takes its rows of the task's state, and its own RNG state when the checkpoint was
     written by as many processes (else rank 0's). A checkpoint that does not fit the task's
-    model or optimizer is a ``BadInput``."""
-    state = checkpoint.load(path)
+    model or optimizer, or whose fields lie (tasks/checkpoint.py), is a ``BadInput``."""
+    state = checkpoint.load_run(path, name)
     checkpoint.load_weights(task.model, state["model"], path)
     try:
         task.optimizer.load_state_dict(state["optimizer"])
@@ -463,7 +474,7 @@ def _rewrite_metrics(history: History, out: Path) -> None:
 
 
 @contextmanager
-def _ctrl_c_requests() -> Iterator[list]:
+def stop_requests() -> Iterator[list]:
     """Turn the first Ctrl-C (SIGINT) or `kill` (SIGTERM) into an entry in the yielded list,
     checked between steps, so a step is never cut in half and the run is saved; a second
     signal acts at once, as it would without the loop."""

@@ -45,7 +45,7 @@ def test_every_field_of_a_task_config_has_help(cls):
 def test_shared_fields_take_their_rule_by_name_and_own_fields_their_option():
     assert config.rule(DemoConfig, "hidden_size") is config.SHARED["hidden_size"]
     assert config.rule(DemoConfig, "window").check is not None
-    assert config.rule(DemoConfig, "seed") == config.Rule()
+    assert config.rule(DemoConfig, "seed") is config.SHARED["seed"]
     assert config.resumable(TextConfig) == {
         "impl",
         "steps",

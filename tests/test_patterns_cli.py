@@ -150,7 +150,7 @@ def test_a_damaged_checkpoint_is_one_line(demo, tmp_path, capsys):
     path.write_bytes(path.read_bytes()[:1000])
     capsys.readouterr()
     err = one_line_error(capsys, lambda: main([demo, "train", "--resume", "--out", str(tmp_path)]))
-    assert "is damaged or not a checkpoint of this project" in err
+    assert "is damaged (not a checkpoint of this project)" in err
 
 
 def test_another_demos_checkpoint_is_named_as_such(tmp_path, capsys):

@@ -195,7 +195,7 @@ def test_a_damaged_checkpoint_is_one_line(task, how, tmp_path, capsys):
     use = ["sample", "--checkpoint", path] if task == "text" else ["forecast", "--checkpoint", path]
     for argv in (["train", "--resume", "--out", str(tmp_path)], use):
         err = one_line_error(capsys, lambda argv=argv: main(argv))
-        assert "is damaged or not a checkpoint of this project" in err
+        assert "is damaged (not a checkpoint of this project)" in err
         assert "weights_only" not in err
 
 

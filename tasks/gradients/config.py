@@ -8,7 +8,7 @@ theirs with ``option``.
 
 from dataclasses import dataclass, field, replace
 
-from tasks.config import at_least, option, positive, smoke_run
+from tasks.config import at_least, fits_memory, option, positive, smoke_run
 from tasks.errors import BadInput
 from tasks.impl import choice, key
 
@@ -55,6 +55,8 @@ class AddingConfig:
             )
         if self.seq_len < 2:
             raise BadInput(f"--seq-len {self.seq_len}: the adding problem needs at least 2 steps")
+        rows = max(self.test_size, self.batch_size)  # float64 draws: values, markers, stacked
+        fits_memory("--test-size (or --batch-size) times --seq-len", rows * self.seq_len * 8 * 5)
 
 
 PRESETS = {

@@ -56,6 +56,11 @@ def run(cfg: LabConfig) -> int:
         Path(cfg.out) if cfg.out else Path("runs", "gradients", time.strftime("lab-%Y%m%d-%H%M%S"))
     )
     files.make_folder(out)
+    with files.owned(out):  # one lab in a folder at a time
+        return _run(cfg, out, plan)
+
+
+def _run(cfg: LabConfig, out: Path, plan: LabPlan) -> int:
     chosen = cfg.experiments or list(EXPERIMENTS)
     planned = (
         (table_runs(plan, cfg, out) if "adding" in chosen else [])

@@ -7,16 +7,20 @@ same ``--out`` reuses every run that finished and resumes one that was stopped.
 
 ``train_all`` trains the runs that have not finished, several at a time if asked: each in a
 process of its own on one thread (on 2 cores, two such processes do twice the work of one
-process on two threads, whose small matrix products barely use the second core).
+process on two threads, whose small matrix products barely use the second core). A worker
+that dies (killed, out of memory) is noticed at once: its run is reported lost, the others
+finish, and the lab ends with one line; its run continues from its last checkpoint when the
+lab is run again.
 """
 
-import json
+import math
 import multiprocessing
 import signal
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
+from multiprocessing.connection import wait
 from pathlib import Path
 
 import torch
@@ -54,7 +58,7 @@ def train_in(cfg: AddingConfig, folder: Path, progress: bool) -> Trained:
         if weights.exists():
             state = checkpoint.load_run(weights, TASK)
             checkpoint.load_weights(prepared.task.model, state["model"], weights)
-        outcome = json.loads((folder / RESULTS).read_text())
+        outcome = read_results(folder)
     else:
         cpu = time.process_time()
         quiet = replace(prepared.loop, print_evals=False)
@@ -73,10 +77,11 @@ def check_folder(folder: Path, cfg: AddingConfig) -> None:
     """``BadInput`` when ``folder`` holds a run of another config (another seed, size, ...).
     How often it was checkpointed and the device it ran on are no part of a run: those may
     differ (and a run saved before the config had a device field has none)."""
-    try:
-        saved = json.loads((folder / loop.CONFIG).read_text())["config"]
-    except (OSError, ValueError, KeyError, TypeError):
+    if not (folder / loop.CONFIG).exists():
         return
+    saved = files.read_json(
+        folder / loop.CONFIG, _again(folder), lambda v: isinstance(v, dict) and "config" in v
+    )["config"]
     kept = asdict(cfg)
     if {**saved, **{k: kept[k] for k in NOT_PART_OF_A_RUN}} != kept:
         raise BadInput(f"{folder} holds a run of another config: choose another --out")
@@ -87,10 +92,49 @@ NOT_PART_OF_A_RUN = ("checkpoint_every", "device")  # fields check_folder lets d
 
 def read_metrics(folder: Path) -> tuple[list[dict], list[dict]]:
     """(training steps, evaluations) from ``folder``'s metrics.jsonl; a diverged step is left out."""
-    lines = [json.loads(line) for line in (folder / loop.METRICS).read_text().splitlines()]
+    lines = files.read_json_lines(folder / loop.METRICS, _again(folder), _metric)
     return [r for r in lines if r["split"] == "train"], [
         r for r in lines if r["split"] == "held_out"
     ]
+
+
+def read_results(folder: Path) -> dict:
+    """A finished run's results.json: its outcome, as ``train_in`` wrote it."""
+    return files.read_json(
+        folder / RESULTS,
+        "delete it and run the lab again: the run's results are read again from its checkpoint",
+        _outcome,
+    )
+
+
+def _again(folder: Path) -> str:
+    return f"delete {folder} and run the lab again to train that run anew"
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _metric(line: object) -> bool:
+    """A line of metrics.jsonl as the loop writes it: a step, a split, and numbers (or null)."""
+    return (
+        isinstance(line, dict)
+        and isinstance(line.get("step"), int)
+        and line.get("split") in ("train", "held_out", "diverged")
+        and (line["split"] != "train" or all(_number(line.get(k)) for k in ("loss", "grad_norm")))
+        and (line["split"] != "held_out" or _number(line.get("loss")))
+    )
+
+
+def _outcome(value: object) -> bool:
+    """results.json as ``train_in`` writes it: at least the diverged step and the CPU time."""
+    return (
+        isinstance(value, dict)
+        and "diverged_at" in value
+        and (value["diverged_at"] is None or isinstance(value["diverged_at"], int))
+        and _number(value.get("cpu_seconds"))
+        and math.isfinite(value["cpu_seconds"])
+    )
 
 
 def finished(folder: Path) -> bool:
@@ -102,7 +146,9 @@ def train_all(
     planned: list[tuple[AddingConfig, Path]], workers: int, progress: bool, say: Callable
 ) -> None:
     """Train every planned run that has not finished, ``workers`` at a time, longest first.
-    Ctrl-C stops them all; each keeps its last checkpoint, and a rerun continues from there."""
+    Ctrl-C stops them all; each keeps its last checkpoint, and a rerun continues from there.
+    A worker that dies is noticed when it dies: the other runs go on, and the lab ends with
+    ``RunFailed`` naming the lost runs (rerun it to continue them)."""
     todo = sorted(
         [(cfg, folder) for cfg, folder in planned if not finished(folder)],
         key=lambda run: run[0].seq_len * (1 if run[0].cell == "rnn" else 2),
@@ -113,45 +159,76 @@ def train_all(
             say(f"trained {folder.name}: {_summary(train_in(cfg, folder, progress).results)}")
         return
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited threads
-    pool = context.Pool(min(workers, len(todo) or 1), initializer=_worker_start)
-    main = threading.current_thread() is threading.main_thread()  # only it may take signals
-    previous = signal.signal(signal.SIGTERM, _interrupt) if main else None  # `kill`: workers too
-    stopped = False
+    running: dict = {}  # a worker's sentinel -> (process, its end of the pipe, run folder)
+    lost = []
     try:
-        for folder, outcome in pool.imap_unordered(_train_in_worker, todo):
-            say(f"trained {folder.name}: {_summary(outcome)}")
-        pool.close()
-    except KeyboardInterrupt:
-        pool.terminate()  # each run keeps its last checkpoint (atomic files: nothing half-written)
-        stopped = True
+        while todo or running:
+            while todo and len(running) < workers:
+                cfg, folder = todo.pop(0)
+                receive, send = context.Pipe(duplex=False)
+                worker = context.Process(target=_worker, args=(cfg, folder, send), daemon=True)
+                worker.start()
+                send.close()  # the worker holds the only writing end: EOF when it dies
+                running[worker.sentinel] = (worker, receive, folder)
+            for ready in wait(list(running)):
+                worker, receive, folder = running.pop(ready)
+                worker.join()
+                answer = _answer(receive)
+                if answer is None:
+                    lost.append(folder)
+                    say(f"lost {folder.name}: its worker died (exit status {worker.exitcode})")
+                elif "error" in answer:
+                    raise answer["error"]
+                else:
+                    say(f"trained {folder.name}: {_summary(answer['results'])}")
     finally:
-        if main:
-            signal.signal(signal.SIGTERM, previous)
-        pool.join()
-    del pool  # released here, not kept alive by the traceback until the interpreter exits
-    if stopped:
-        raise KeyboardInterrupt
+        _stop(running.values())
+    if lost:
+        raise RunFailed(
+            f"{len(lost)} run(s) lost with their worker ({', '.join(f.name for f in lost)}); the "
+            "finished runs are kept: run the same command again to continue the lost ones "
+            "from their last checkpoints"
+        )
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
+def _answer(receive) -> dict | None:
+    """What a worker that ended sent: its answer, or None when it died before sending one."""
+    try:
+        return receive.recv()
+    except (EOFError, OSError):
+        return None
+    finally:
+        receive.close()
 
 
-def _worker_start() -> None:
-    """A worker trains on one thread, subnormals flushed, and leaves Ctrl-C to the lab, which
-    stops the pool. Its progress bars are off; a thread lock for them keeps tqdm from making a
+def _stop(running) -> None:
+    """End the workers still training: SIGTERM, then SIGKILL for one that lingers. Their runs
+    keep their last checkpoints (atomic files: nothing is half-written). A second Ctrl-C or
+    SIGTERM while they stop changes nothing: the lab ends with its one line."""
+    if running and threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
+    for worker, receive, _ in running:
+        worker.terminate()
+        receive.close()
+    for worker, _, _ in running:
+        worker.join(timeout=5)
+        if worker.is_alive():
+            worker.kill()
+            worker.join()
+
+
+def _worker(cfg: AddingConfig, folder: Path, answer) -> None:
+    """One run in a worker process, which sends back {"results": ...} or {"error": ...}. The
+    run trains in a thread of its own, so the shared loop leaves signals alone (it takes them
+    only in the main thread) and the lab's SIGTERM stops the worker at once; Ctrl-C is left to
+    the lab. Its progress bars are off; a thread lock for them keeps tqdm from making a
     semaphore shared between processes, which a stopped worker would leave behind."""
     torch.set_num_threads(1)
     flush_subnormals()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     tqdm.set_lock(threading.RLock())
-
-
-def _train_in_worker(run: tuple[AddingConfig, Path]) -> tuple[Path, dict]:
-    """One run in a worker process: (folder, results). It trains in a thread of its own, so
-    the shared loop leaves signals alone (it takes them only in the main thread) and the lab's
-    SIGTERM stops the worker at once."""
-    cfg, folder = run
     done: dict = {}
 
     def work() -> None:
@@ -165,9 +242,8 @@ def _train_in_worker(run: tuple[AddingConfig, Path]) -> tuple[Path, dict]:
     thread = threading.Thread(target=work)
     thread.start()
     thread.join()
-    if "error" in done:
-        raise done["error"]
-    return folder, done["results"]
+    answer.send(done)
+    answer.close()
 
 
 def _summary(outcome: dict) -> str:

@@ -60,16 +60,18 @@ def trainer(
     presets: dict[str, Any],
     prepare: Callable[..., Prepared],
     report: Callable[[Any, Any, Path | None], str],
+    meta_checks: dict[str, Callable[[Any], bool]] | None = None,
 ) -> Trainer:
     """A demo's ``train`` command (tasks/cli.py): from the ``default`` preset, built by
     ``prepare``, ending with ``report(config, task, run folder)``, which writes the demo's
-    results and figures and returns its score table, printed."""
+    results and figures and returns its score table, printed. ``meta_checks``: what the
+    demo's own checkpoint entries must pass (tasks/cli.py ``Trainer``)."""
 
     def finish(cfg: Any, prepared: Prepared, history: loop.History, out: Path) -> None:
         print(report(cfg, prepared.task, out))
         print(f"run folder: {out}", file=sys.stderr)
 
-    return Trainer(name, about, config, presets, "default", prepare, finish)
+    return Trainer(name, about, config, presets, "default", prepare, finish, meta_checks or {})
 
 
 def share_of_mean(total: Tensor, whole: Tensor | float, shard: parallel.Shard) -> Tensor:

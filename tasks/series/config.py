@@ -14,7 +14,7 @@ from tasks.config import at_least, distinct, fraction, option
 from tasks.errors import BadInput
 from tasks.series.classical import MODES
 from tasks.series.data import DATASETS, Series, load_series
-from tasks.series.windows import Scaler, Windows, split_windows
+from tasks.series.windows import Scaler, Windows, split_points, split_windows
 
 HEADS = ("direct", "recursive")
 NORMS = ("relative", "global")
@@ -113,6 +113,12 @@ def make_problem(cfg: SeriesConfig, scaler: Scaler | None = None) -> Problem:
     splits = split_windows(
         series.values, cfg.window, cfg.horizon, cfg.val_fraction, cfg.test_fraction
     )
+    train_end, _ = split_points(len(series.values), cfg.val_fraction, cfg.test_fraction)
+    if series.period >= train_end:  # checked here, before any work: MASE needs two seasons
+        raise BadInput(
+            f"--period {series.period}: the training part holds {train_end} steps, and the "
+            "seasonal yardsticks need more than one season of it: give a shorter period"
+        )
     scaler = scaler or Scaler.fit(splits["train"].inputs, relative=cfg.norm == "relative")
     return Problem(series, splits, scaler)
 

@@ -30,6 +30,7 @@ Scaling is fitted on the training inputs only. Two choices of origin:
   outside anything seen in training, and the network fails there.
 """
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -148,6 +149,20 @@ class Scaler:
     def state(self) -> dict:
         """Plain numbers for a checkpoint (loadable with ``weights_only=True``)."""
         return {"relative": self.relative, "mean": self.mean.tolist(), "scale": self.scale.tolist()}
+
+    @staticmethod
+    def holds(saved: object) -> bool:
+        """Is ``saved`` (read back from a checkpoint) what ``state`` writes: a switch and two
+        equally long lists of finite numbers, the scales above 0?"""
+        if not isinstance(saved, dict) or not isinstance(saved.get("relative"), bool):
+            return False
+        mean, scale = saved.get("mean"), saved.get("scale")
+        numbers = [
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            for v in (mean if isinstance(mean, list) else [None])
+            + (scale if isinstance(scale, list) else [None])
+        ]
+        return all(numbers) and len(mean) == len(scale) > 0 and min(scale) > 0
 
     @classmethod
     def from_state(cls, state: dict) -> "Scaler":

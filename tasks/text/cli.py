@@ -4,12 +4,13 @@
 ``SampleConfig``; both end badly in one line (exit status 2 for bad input).
 """
 
+import sys
 from dataclasses import replace
 
-from tasks import checkpoint, cli
+from tasks import checkpoint, cli, loop
 from tasks.text.config import PRESETS, SampleConfig, TextConfig
 from tasks.text.data import Vocab
-from tasks.text.model import sample
+from tasks.text.model import generate
 from tasks.text.train import build_model, finish, prepare
 
 TRAINER = cli.Trainer(
@@ -20,6 +21,7 @@ TRAINER = cli.Trainer(
     default_preset="default",
     build=prepare,
     finish=finish,
+    meta_checks={"vocab": Vocab.holds},
 )
 
 
@@ -33,12 +35,32 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _sample(opts: SampleConfig) -> int:
-    """Print ``--prime`` and ``--length`` characters drawn from a checkpoint's model."""
+    """Print ``--prime`` and ``--length`` characters drawn from a checkpoint's model, each
+    line as soon as it is drawn: a long text shows from its start, and Ctrl-C (or `kill`)
+    keeps what was printed and says so."""
     saved, cfg = cli.load_trained(opts.checkpoint, TRAINER)
     vocab = Vocab(saved["meta"]["vocab"])
     model = build_model(replace(cfg, impl=opts.impl or cfg.impl), len(vocab))
     checkpoint.load_weights(model, saved["model"], opts.checkpoint)
     model.double()  # float64: the two implementations then agree far below sampling's resolution
-    text = sample(model, vocab, opts.prime, opts.length, opts.temperature, opts.top_k, opts.seed)
-    print(text)
+    chars = generate(model, vocab, opts.prime, opts.length, opts.temperature, opts.top_k, opts.seed)
+    written = 0
+    with loop.stop_requests() as stop:  # Ctrl-C or `kill`: stop between two characters
+        sys.stdout.write(opts.prime)
+        for ch in chars:
+            if stop:
+                break
+            sys.stdout.write(ch)
+            written += 1
+            if ch == "\n" or written % LINE == 0:
+                sys.stdout.flush()
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+    if stop:
+        raise cli.Interrupted(
+            f"stopped after {written} of {opts.length} characters; the text printed above stands"
+        )
     return 0
+
+
+LINE = 80  # characters written between flushes when the text has no newline

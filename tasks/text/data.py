@@ -22,6 +22,11 @@ class Vocab:
     def __len__(self) -> int:
         return len(self.chars)
 
+    @staticmethod
+    def holds(saved: object) -> bool:
+        """Is ``saved`` (read back from a checkpoint) a vocabulary: distinct characters, sorted?"""
+        return isinstance(saved, str) and bool(saved) and "".join(sorted(set(saved))) == saved
+
     def encode(self, text: str) -> Tensor:
         """``text`` as a 1-D tensor of ids; ``BadInput`` naming any character not in the vocabulary."""
         index = {ch: i for i, ch in enumerate(self.chars)}

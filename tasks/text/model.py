@@ -1,5 +1,7 @@
 """The character model (embedding -> recurrent layers -> linear to the vocabulary) and sampling."""
 
+from collections.abc import Iterator
+
 import torch
 from torch import Tensor, nn
 
@@ -40,7 +42,6 @@ class CharModel(nn.Module):
         return self.head(h), state  # (T, B, V)
 
 
-@torch.no_grad()
 def sample(
     model: CharModel,
     vocab: Vocab,
@@ -50,12 +51,28 @@ def sample(
     top_k: int | None = None,
     seed: int = 0,
 ) -> str:
-    """``prime`` followed by ``length`` characters drawn one at a time from the model.
+    """``prime`` followed by ``length`` characters drawn one at a time from the model (see
+    ``generate``, which yields them as they are drawn)."""
+    return prime + "".join(generate(model, vocab, prime, length, temperature, top_k, seed))
+
+
+def generate(
+    model: CharModel,
+    vocab: Vocab,
+    prime: str,
+    length: int,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    seed: int = 0,
+) -> Iterator[str]:
+    """The ``length`` characters that follow ``prime``, each yielded as soon as it is drawn.
 
     Each character is drawn from softmax(logits / temperature), restricted to the ``top_k``
     likeliest characters when given, with a generator seeded by ``seed``: the same arguments
-    give the same text. Pass a float64 model to make the two implementations (equal to about
-    1e-12 there) draw the same characters too.
+    give the same text. The logits are shifted so that the largest is 0 before the division,
+    which changes no probability and cannot overflow, however small the temperature (the
+    likeliest character then takes all of it). Pass a float64 model to make the two
+    implementations (equal to about 1e-12 there) draw the same characters too.
     """
     if not prime:
         raise BadInput("--prime: give at least one character for the model to read")
@@ -65,16 +82,17 @@ def sample(
         raise ValueError(f"top-k must be at least 1, got {top_k}")
     generator = torch.Generator().manual_seed(seed)
     model.eval()
-    logits, state = model(vocab.encode(prime)[:, None])  # read the prime: (T, 1, V)
-    out = []
+    with torch.no_grad():
+        logits, state = model(vocab.encode(prime)[:, None])  # read the prime: (T, 1, V)
     # --8<-- [start:sampling]
     for _ in range(length):
-        scaled = logits[-1, 0].double() / temperature  # (V,)
-        if top_k is not None and top_k < len(scaled):
-            kth_largest = torch.topk(scaled, top_k).values[-1]
-            scaled = scaled.masked_fill(scaled < kth_largest, float("-inf"))
-        ch = torch.multinomial(torch.softmax(scaled, dim=0), 1, generator=generator)  # (1,)
-        out.append(ch.item())
-        logits, state = model(ch[:, None], state)  # (1, 1, V)
-        # --8<-- [end:sampling]
-    return prime + vocab.decode(out)
+        with torch.no_grad():
+            last = logits[-1, 0].double()  # (V,)
+            scaled = (last - last.max()) / temperature  # ≤ 0: exp never overflows
+            if top_k is not None and top_k < len(scaled):
+                kth_largest = torch.topk(scaled, top_k).values[-1]
+                scaled = scaled.masked_fill(scaled < kth_largest, float("-inf"))
+            ch = torch.multinomial(torch.softmax(scaled, dim=0), 1, generator=generator)  # (1,)
+            logits, state = model(ch[:, None], state)  # (1, 1, V)
+        yield vocab.decode([ch.item()])
+    # --8<-- [end:sampling]

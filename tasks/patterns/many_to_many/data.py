@@ -126,6 +126,11 @@ def windows(tagged: Tagged, seq_len: int) -> Windows:
         raise BadInput(
             f"--seq-len {seq_len}: a window must hold the longest line, {longest} characters"
         )
+    if seq_len > len(tagged.text):
+        raise BadInput(
+            f"--seq-len {seq_len}: the text holds {len(tagged.text)} characters, and a window "
+            "cannot be longer"
+        )
     cuts = cut_points([*tagged.starts, len(tagged.text)], seq_len)
     rows = torch.tensor(cuts)[:, None] + torch.arange(seq_len)  # (W, T): stream positions
     scored = rows < torch.tensor([*cuts[1:], len(tagged.text)])[:, None]  # (W, T)

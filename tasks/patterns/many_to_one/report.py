@@ -75,7 +75,7 @@ def plot_confusions(
     """One row-normalised confusion matrix per model: where each true kind's speeches went."""
     fig = Figure(figsize=(4.2 * len(predictions), 3.8))
     for ax, (name, predicted) in zip(
-        fig.subplots(1, len(predictions)), predictions.items(), strict=True
+        fig.subplots(1, len(predictions), squeeze=False).flat, predictions.items(), strict=True
     ):
         counts = confusion(truth, predicted, len(classes)).double()
         shares = (counts / counts.sum(dim=1, keepdim=True).clamp_min(1)).numpy()

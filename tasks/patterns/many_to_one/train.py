@@ -91,6 +91,7 @@ TRAINER = training.trainer(
     PRESETS,
     prepare,
     report,
+    {"vocab": Vocab.holds},
 )
 
 smoke_losses = training.smoke_losses_of(prepare, PRESETS)

@@ -2,8 +2,9 @@
 
 from dataclasses import dataclass
 
-from tasks.config import at_least, option
+from tasks.config import at_least, fits_memory, option
 from tasks.patterns.config import SMOKE, DecodingConfig
+from tasks.patterns.one_to_many.scenes import SIZE
 
 HOLDOUTS = ("combinations", "pairings")  # see scenes.py
 
@@ -18,6 +19,12 @@ class CaptionConfig(DecodingConfig):
     eval_every: int = 500  # steps between held-out evaluations
     checkpoint_every: int = 500  # steps between checkpoints
     # fmt: on
+
+    def check(self) -> None:
+        """The one-step cell (``DecodingConfig``), and scenes that fit in memory."""
+        super().check()
+        pixels = 3 * SIZE * SIZE * 4  # float32, and NumPy's float64 while each is drawn
+        fits_memory("--held-out-scenes", 2 * self.held_out_scenes * pixels * 3)
 
 
 PRESETS = {

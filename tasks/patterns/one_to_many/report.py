@@ -63,7 +63,7 @@ def plot_captions(images: np.ndarray, truth: list[str], said: list[str], path: P
     rows = -(-len(images) // columns)
     fig = Figure(figsize=(11, 2.9 * rows))
     for ax, image, true, written in zip(
-        fig.subplots(rows, columns).flat, images, truth, said, strict=False
+        fig.subplots(rows, columns, squeeze=False).flat, images, truth, said, strict=False
     ):
         ax.imshow(np.clip(image.transpose(1, 2, 0), 0, 1), interpolation="nearest")
         ax.set(xticks=[], yticks=[])

@@ -3,7 +3,9 @@
 from dataclasses import dataclass
 
 from tasks.config import at_least, option
+from tasks.errors import BadInput
 from tasks.patterns.config import SMOKE, DecodingConfig
+from tasks.patterns.seq2seq import dates
 
 
 @dataclass
@@ -17,6 +19,25 @@ class DatesConfig(DecodingConfig):
     attention_size: int = option(64, check=at_least(1))  # A: width of the attention's hidden layer (W_s, W_h, v)
     steps: int = 1500  # optimizer steps in the run (a --resume may raise it)
     # fmt: on
+
+    def check(self) -> None:
+        """The one-step cell (``DecodingConfig``), and as many dates as the years hold: the
+        held-out dates are days of the training years that training never sees, so they must
+        leave days over; the training dates, writings of those days."""
+        super().check()
+        days = dates.days(dates.WINDOW)
+        if self.held_out_pairs >= days:
+            raise BadInput(
+                f"--held-out-pairs {self.held_out_pairs}: the training years {dates.WINDOW[0]}–"
+                f"{dates.WINDOW[1]} hold {days} days, and the held-out dates must leave some to "
+                f"train on: give fewer than {days}"
+            )
+        writings = days * len(dates.FORMATS) * len(dates.CASES)
+        if self.train_pairs > writings:
+            raise BadInput(
+                f"--train-pairs {self.train_pairs}: the training years can be written in "
+                f"{writings} ways: give at most that many"
+            )
 
 
 PRESETS = {

@@ -125,6 +125,11 @@ def _draw(rng: np.random.Generator, years: tuple[int, int], formats: tuple[str, 
     return Pair(write(day, fmt, CASES[int(rng.integers(len(CASES)))]), day.isoformat(), fmt)
 
 
+def days(years: tuple[int, int]) -> int:
+    """How many days the years ``years`` (first and last included) hold."""
+    return (date(years[1], 12, 31) - date(years[0], 1, 1)).days + 1
+
+
 def make_splits(train_pairs: int, held_out_pairs: int) -> dict[str, list[Pair]]:
     """{"train": ``train_pairs`` pairs, "in_range": ``held_out_pairs`` held-out pairs of other
     dates of the same years, "outside": as many of years outside them}: for given sizes, the
