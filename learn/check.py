@@ -22,12 +22,10 @@ class Result:
     quantity: str | None = None
 
 
-def check(function, name: str | None = None) -> bool:
-    """Check ``function`` (in a notebook: the function you just wrote), print one line when it is
-    right and the checker's diagnosis when not; returns whether it was right."""
-    result = report(EXERCISES[name or function.__name__], function)
-    print(result.message)
-    return result.ok
+def check(function, name: str | None = None) -> None:
+    """Check ``function`` (in a notebook: the function you just wrote) against the exercise of
+    its name, or of ``name``; print one line when it is right and the diagnosis when not."""
+    print(report(EXERCISES[name or function.__name__], function).message)
 
 
 def report(exercise: Exercise, function, source: str | None = None) -> Result:
@@ -39,6 +37,8 @@ def report(exercise: Exercise, function, source: str | None = None) -> Result:
             ours = _as_tuple(exercise.solution(**_copy(inputs)))
             try:
                 yours = function(**_copy(inputs))
+            except NotImplementedError:
+                return Result(False, f"{exercise.name} is still a blank: fill it in and check again")
             except Exception as error:  # the learner's code: any error is a finding to report
                 return Result(False, _raised(exercise, error, source))
             runs += 1

@@ -67,12 +67,12 @@ class Exercise:
         node = ast.parse(source).body[0]
         docstring_end = node.body[0].end_lineno
         head = "\n".join(source.splitlines()[:docstring_end])
+        return f"{self.imports}\n\n\n{head}\n{self.blank_body()}"
+
+    def blank_body(self) -> str:
+        """The body of the blank: what to compute, and a placeholder the checker recognises."""
         names = ", ".join(q.name for q in self.returns)
-        return (
-            f"{self.imports}\n\n\n{head}\n"
-            f"    # your code here: compute {names}\n"
-            f"    return {names}\n"
-        )
+        return f"    # your code here: compute and return {names}\n    raise NotImplementedError\n"
 
 
 def rand(generator: torch.Generator, *shape: int, scale: float = 1.0) -> torch.Tensor:
