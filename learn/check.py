@@ -38,7 +38,9 @@ def report(exercise: Exercise, function, source: str | None = None) -> Result:
             try:
                 yours = function(**_copy(inputs))
             except NotImplementedError:
-                return Result(False, f"{exercise.name} is still a blank: fill it in and check again")
+                return Result(
+                    False, f"{exercise.name} is still a blank: fill it in and check again"
+                )
             except Exception as error:  # the learner's code: any error is a finding to report
                 return Result(False, _raised(exercise, error, source))
             runs += 1

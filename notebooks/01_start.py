@@ -69,7 +69,7 @@ for name, ours, ref in [
 # %% [markdown]
 # Differences near 1e-16 are float64 rounding: the two are the same computation.
 #
-# ## Exercise: `elman_step` (E1, E2)
+# ## Exercise: elman_step (E1, E2)
 #
 # Write one step forward. Fill in the blank below and run the cell after it;
 # the checker compares your function with ours on seeded random inputs and, when they differ,

@@ -82,7 +82,7 @@ with torch.no_grad():
 print(f"GRU d h_{{t−1}}: largest difference {(back_g.d_state_prev[0] - h3.grad).abs().max():.1e}")
 
 # %% [markdown]
-# ## Exercise: `elman_step_backward` (E1, E2)
+# ## Exercise: elman_step_backward (E1, E2)
 #
 # The Elman step backward (tanh): from dL/dh_t to dL/da_t, dL/dh_{t−1} and W_hh's share.
 # Fill in the blank, run the cell and read what the checker says; from a terminal,
@@ -113,7 +113,7 @@ learn.check(elman_step_backward)
 # </details>
 
 # %% [markdown]
-# ## Exercise: `lstm_cell_state` (L6)
+# ## Exercise: lstm_cell_state (L6)
 #
 # The LSTM's new cell state: keep part of c_{t−1}, write part of the candidate g_t.
 # Fill in the blank, run the cell and read what the checker says; from a terminal,
@@ -144,7 +144,7 @@ learn.check(lstm_cell_state)
 # </details>
 
 # %% [markdown]
-# ## Exercise: `lstm_cell_state_backward` (L6, L7)
+# ## Exercise: lstm_cell_state_backward (L6, L7)
 #
 # Backward through m_t = o_t ⊙ tanh(c_t) and c_t = f_t ⊙ c_{t−1} + i_t ⊙ g_t.
 # Fill in the blank, run the cell and read what the checker says; from a terminal,
@@ -176,7 +176,7 @@ learn.check(lstm_cell_state_backward)
 # </details>
 
 # %% [markdown]
-# ## Exercise: `gru_d_h_prev` (G1, G2, G3, G4, G5)
+# ## Exercise: gru_d_h_prev (G1, G2, G3, G4, G5)
 #
 # The GRU's dL/dh_{t−1}: the direct path of (G5) plus the paths through r_t, z_t and n_t.
 # Fill in the blank, run the cell and read what the checker says; from a terminal,

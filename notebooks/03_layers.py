@@ -83,7 +83,12 @@ for bptt in ("manual", "readable", "autograd"):
     print(f"bptt={bptt:9} largest difference {worst:.1e}")
 
 # %% [markdown]
-# ## Exercise: `elman_bptt` (B1, E1, E2)
+# The labels of the exercise: (E1) and (E2) are the Elman cell's, from *The cells*; (B1) is
+# the line of the loop that adds what reaches h_t from the output at t to what step t+1 sends
+# back: d_h_t = ∂L/∂y_t + d_a_{t+1} W_hh.
+
+# %% [markdown]
+# ## Exercise: elman_bptt (B1, E1, E2)
 #
 # BPTT for a tanh Elman layer: walk the steps from last to first, carrying dL/dh back.
 # Fill in the blank, run the cell and read what the checker says; from a terminal,

@@ -37,7 +37,7 @@ for name, error in result.errors.items():
 # (Q1) scaled error = max |ours − ref| / max(1, max |ref|).
 
 # %% [markdown]
-# ## Exercise: `scaled_error` (Q1)
+# ## Exercise: scaled_error (Q1)
 #
 # The error compare reports for one tensor: the largest difference, scaled by the reference's size when that size is above 1, so that large and small tensors are judged alike.
 # Fill in the blank, run the cell and read what the checker says; from a terminal,

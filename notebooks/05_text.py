@@ -40,7 +40,12 @@ for T in (0.25, 0.5, 1.0, 2.0, 4.0):
     print(f"T = {T:4}: p = {[round(v, 3) for v in p.tolist()]}  entropy {entropy:.2f} nats")
 
 # %% [markdown]
-# ## Exercise: `sample_next` (S1, S2)
+# The labels of the exercise: (S1) p = softmax(logits / T) over the vocabulary; (S2) the drawn
+# id is the first k whose running sum p_0 + … + p_k exceeds a uniform number u. `torch.multinomial`
+# does the same with a random u of its own; a given u makes the draw reproducible and checkable.
+
+# %% [markdown]
+# ## Exercise: sample_next (S1, S2)
 #
 # Draw one token per row from softmax(logits / temperature), by inverting the cumulative distribution with a uniform number u: the same u always gives the same token.
 # Fill in the blank, run the cell and read what the checker says; from a terminal,

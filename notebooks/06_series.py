@@ -37,7 +37,11 @@ runs = Path(tempfile.mkdtemp())
 series(["train", "--smoke", "--impl", "scratch", "--no-progress", "--out", str(runs / "smoke")])
 
 # %% [markdown]
-# ## Exercise: `sliding_windows` (W1, W2)
+# The labels of the exercise: (W1) inputs[e] = x[e], …, x[e + W − 1]; (W2) targets[e] =
+# x[e + W], …, x[e + W + K − 1], the K rows right after them.
+
+# %% [markdown]
+# ## Exercise: sliding_windows (W1, W2)
 #
 # Every example of a series: W inputs, then the K values that follow as targets, the frame slid one step at a time.
 # Fill in the blank, run the cell and read what the checker says; from a terminal,

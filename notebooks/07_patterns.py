@@ -67,7 +67,7 @@ patterns(
 )
 
 # %% [markdown]
-# ## Exercise: `decoder_step` (D1, D2, D3, D4)
+# ## Exercise: decoder_step (D1, D2, D3, D4)
 #
 # One decoder step: choose the token to read (the true one where the teacher coin says so, the decoder's own guess elsewhere), embed it, step a tanh Elman cell, score the next token.
 # Fill in the blank, run the cell and read what the checker says; from a terminal,
@@ -101,7 +101,7 @@ learn.check(decoder_step)
 # </details>
 
 # %% [markdown]
-# ## Exercise: `attention` (A1, A2, A3)
+# ## Exercise: attention (A1, A2, A3)
 #
 # Additive (Bahdanau) attention for one decoder step: score every memory position, turn the scores into weights over the real (unpadded) positions, read the weighted memory.
 # Fill in the blank, run the cell and read what the checker says; from a terminal,

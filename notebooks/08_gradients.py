@@ -44,13 +44,15 @@ plt.tight_layout()
 # Both are at initialisation, untrained. Read the slope: a straight line on this log scale is
 # a constant factor per step.
 #
-# ## The lab, at smoke size
+# ## The adding problem, at smoke size
 #
-# `python -m tasks.gradients lab` runs the whole measurement; `--smoke` in seconds.
+# The page's task: read two marked numbers far apart in a long sequence and output their sum.
+# `python -m tasks.gradients train --smoke` trains four steps (seconds); its yardstick is
+# predicting the mean. `python -m tasks.gradients lab` runs the page's whole measurement.
 
 # %%
 runs = Path(tempfile.mkdtemp())
-gradients(["lab", "--smoke", "--no-progress", "--out", str(runs / "lab")])
+gradients(["train", "--smoke", "--no-progress", "--out", str(runs / "adding")])
 
 # %% [markdown]
 # The training loop (`tasks/loop.py`) clips the gradients by their global norm before every
@@ -59,7 +61,7 @@ gradients(["lab", "--smoke", "--no-progress", "--out", str(runs / "lab")])
 # the rescaling g ← g · min(1, max_norm / ‖g‖).
 
 # %% [markdown]
-# ## Exercise: `clip_grad_norm` (GN1, GN2)
+# ## Exercise: clip_grad_norm (GN1, GN2)
 #
 # Rescale a model's gradients together so that their global L2 norm is at most max_norm; their direction is kept. (torch.nn.utils.clip_grad_norm_ does this in place, with 1e-6 added to the norm against a division by zero.)
 # Fill in the blank, run the cell and read what the checker says; from a terminal,

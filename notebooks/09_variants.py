@@ -48,7 +48,7 @@ worst = max((a - b).abs().max().item() for a, b in zip(*grads.values(), strict=T
 print(f"largest difference between our backward and autograd's: {worst:.1e}")
 
 # %% [markdown]
-# ## Exercise: `peephole_d_c_prev` (P2, P3, P5)
+# ## Exercise: peephole_d_c_prev (P2, P3, P5)
 #
 # The peephole LSTM's dL/dc_{t−1}: through the cell-state line, and through the input and forget gates, which read c_{t−1} by their peepholes.
 # Fill in the blank, run the cell and read what the checker says; from a terminal,

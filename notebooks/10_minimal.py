@@ -45,7 +45,7 @@ print(
 # (MG3) h_t = (1 − z_t) ⊙ h_{t−1} + z_t ⊙ h̃_t.
 
 # %% [markdown]
-# ## Exercise: `mingru_step_backward` (MG1, MG2, MG3)
+# ## Exercise: mingru_step_backward (MG1, MG2, MG3)
 #
 # The minGRU step backward, h_t = (1 − z_t) ⊙ h_{t−1} + z_t ⊙ h̃_t with z_t = σ(x̂_z), h̃_t = x̂_h.
 # Fill in the blank, run the cell and read what the checker says; from a terminal,

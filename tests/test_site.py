@@ -121,6 +121,28 @@ def test_page_loads_cleanly_with_its_math_typeset(browser, page):
         assert image["loaded"], f"{page.name}: {image['src']} did not load"
 
 
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
+# what a notebook page shows: its code cells, and the outputs those cells printed or drew
+NOTEBOOK_STATE = r"""(() => ({
+  cells: document.querySelectorAll(".jp-CodeCell").length,
+  outputs: document.querySelectorAll(".jp-OutputArea-output").length }))()"""
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda n: n.name)
+def test_notebook_page_loads_cleanly_with_its_outputs(browser, notebook):
+    """The notebook's page (mkdocs-jupyter's rendering); with NOTEBOOKS_EXECUTE=true, as CI
+    builds the site, it shows what its cells printed."""
+    tab, base = browser
+    loaded = tab.open(f"{base}notebooks/{notebook.stem}/")
+    assert not loaded["problems"], f"{notebook.name}: {loaded['problems']}"
+    outside = [u for u in loaded["requests"] if not u.startswith((base, "data:", "blob:"))]
+    assert not outside, f"{notebook.name} loads from outside the site: {outside}"
+    state = tab.evaluate(NOTEBOOK_STATE)
+    assert state["cells"] > 0, f"{notebook.name}: no code cell on its page"
+    if os.environ.get("NOTEBOOKS_EXECUTE") == "true":
+        assert state["outputs"] >= state["cells"] // 2, f"{notebook.name}: few outputs {state}"
+
+
 def test_screenshots_of_the_cell_pages(browser):
     """runs/site/: the LSTM section as a reader first sees it, and the two cell pages whole."""
     tab, base = browser
