@@ -16,6 +16,13 @@ class UsageError(Exception):
     """A one-line reason the command cannot run: exit status 2."""
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with its errors in one line (exit status 2) instead of the usage and the error."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (--help lists the commands)\n")
+
+
 def load(path: str, name: str):
     """The function ``name`` that the Python file ``path`` defines."""
     file = Path(path)
@@ -48,7 +55,7 @@ def exercise(name: str):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="python -m learn",
         description="Exercises that check themselves and name the equation that is wrong.",
     )

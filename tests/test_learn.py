@@ -279,6 +279,14 @@ def test_cli_usage_errors_exit_2_in_one_line(args, says, capsys):
     assert says in err and len(err.strip().splitlines()) == 1
 
 
+def test_a_command_line_without_a_command_exits_2_in_one_line(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main([])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "required" in err
+
+
 def test_a_file_without_the_function_or_with_bad_syntax_exits_2(tmp_path, capsys):
     other = tmp_path / "other.py"
     other.write_text("def something_else():\n    pass\n")
