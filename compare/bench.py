@@ -225,9 +225,9 @@ def peak_memory_mib(step: Callable[[], object]) -> float:
 
 def layer_bound(cell: str, dims: Size, batch_sizes: list[int]) -> Bound:
     """The GEMM bound of one layer of `cell` at `dims` over these steps, each step's forward
-    product in the parts the cell's fast loop makes it in (FastLoop.step_products)."""
+    product in the parts the cell's manual loop makes it in (ManualLoop.step_products)."""
     declared = TORCH_CELLS[cell]
-    split = declared.fast.step_products
+    split = declared.manual_loop.step_products
     return Bound(plan(declared.num_gates, dims.H_in, dims.H, batch_sizes, split))
 
 

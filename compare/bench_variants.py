@@ -3,7 +3,7 @@ over autograd through the same forward (docs/variants.md#speed).
 
 There is no torch.nn layer to time against, so the yardstick is the variant itself under
 bptt="autograd": autograd differentiating the readable forward loop. Each variant runs under
-"manual" (its fast loop where it has one), "readable" and "autograd", built from one seed,
+"manual" (its manual loop where it has one), "readable" and "autograd", built from one seed,
 on one batch, forward + backward as compare.bench times it (bench.forward_backward), in a
 rotating order; each ratio is taken within one repetition and the table gives the medians.
 The masked variants run in training mode, drawing their masks in every forward.
@@ -26,12 +26,12 @@ import scratch
 from compare.bench import SIZES, Size, forward_backward
 from scratch.registry import CELLS
 
-VARIANTS = {  # the layer and its options for the benchmark
-    "lnlstm": ("LayerNormLSTM", {}),
-    "peephole": ("PeepholeLSTM", {}),
-    "chogru": ("ChoGRU", {}),
-    "variational": ("VariationalLSTM", {"dropout_input": 0.25, "dropout_hidden": 0.25}),
-    "zoneout": ("ZoneoutLSTM", {"zoneout_h": 0.1, "zoneout_c": 0.1}),
+VARIANTS = {  # the cells timed, by key, with the rates the benchmark gives their layers
+    "lnlstm": {},
+    "peephole": {},
+    "chogru": {},
+    "variational": {"dropout_input": 0.25, "dropout_hidden": 0.25},
+    "zoneout": {"zoneout_h": 0.1, "zoneout_c": 0.1},
 }
 MODES = ("manual", "readable", "autograd")
 FLOOR = "products"  # the matrix products alone
@@ -60,7 +60,7 @@ def matrix_products(dims: Size, gates: int) -> Callable[[], None]:
 def bench_variant(name: str, dims: Size, repeats: int, seed: int = 0) -> dict[str, list[float]]:
     """Milliseconds per fwd+bwd under each bptt mode and of the products alone, one list each,
     in repetition order."""
-    cls, options = VARIANTS[name]
+    cls, options = CELLS[name].layer, VARIANTS[name]
     modules = {}
     for bptt in MODES:
         torch.manual_seed(seed)
@@ -76,7 +76,7 @@ def bench_variant(name: str, dims: Size, repeats: int, seed: int = 0) -> dict[st
         forward_backward(modules[bptt], x, weights)
 
     runs = {bptt: partial(step, bptt) for bptt in MODES}
-    runs[FLOOR] = matrix_products(dims, CELLS[modules["manual"].mode].num_gates)
+    runs[FLOOR] = matrix_products(dims, CELLS[name].num_gates)
     order = tuple(runs)
     for run in runs.values():  # warm-up
         run()

@@ -54,9 +54,9 @@ def plan(
     batch_sizes: list[int],
     step_products: tuple[int, ...] | None = None,
 ) -> list[Product]:
-    """The products of one fwd+bwd of one layer and direction, as the fast loops make them;
+    """The products of one fwd+bwd of one layer and direction, as the manual loops make them;
     step_products: the gate blocks of each part of a step's forward product, where the loop
-    splits it (FastLoop.step_products)."""
+    splits it (ManualLoop.step_products)."""
     G, I, H, T = num_gates * hidden_size, input_size, hidden_size, sum(batch_sizes)
     per_step = Counter(batch_sizes)  # steps that move the same number of rows: the same product
     products = [Product("x̂ = X W_ihᵀ + b", T, I, G, transposed="B", accumulate=True)]

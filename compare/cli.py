@@ -22,11 +22,10 @@ from pathlib import Path
 
 import torch
 
+from cmdline import Parser, reason
 from compare import bench, cuda, equiv, report, tables, tasks_check
 from compare.harness import DTYPES
 from compare.results import Results
-from tasks.cli import Parser
-from tasks.files import reason
 
 SECTIONS = ("equiv", "bench", "tasks")
 DEFAULT_SIZES = {False: "tiny,medium", True: "tiny"}  # by --quick
@@ -64,11 +63,15 @@ examples:
   python -m compare bench --packed --sizes 170x64x32x128x40"""
 
 
-def comma_list(choices: tuple[str, ...], what: str) -> Callable[[str], list[str]]:
-    """An argparse type: comma-separated names, each one of `choices`."""
+def comma_list(
+    choices: tuple[str, ...], what: str, old: dict[str, str] | None = None
+) -> Callable[[str], list[str]]:
+    """An argparse type: comma-separated names, each one of `choices` (or an old spelling of one,
+    in ``old``, which stands for its new name)."""
 
     def parse(text: str) -> list[str]:
         names = [name.strip() for name in text.split(",") if name.strip()]
+        names = [(old or {}).get(name, name) for name in names]
         for name in names:
             if name not in choices:
                 raise argparse.ArgumentTypeError(
@@ -158,9 +161,10 @@ def add_options(parser: argparse.ArgumentParser, sections: tuple[str, ...], top:
     if "equiv" in sections or "bench" in sections:
         run.add_argument(
             "--cells",
-            type=comma_list(equiv.MATRIX_CELLS, "cell"),
+            type=comma_list(equiv.MATRIX_CELLS, "cell", equiv.OLD_SPELLINGS),
             default=default(None),
-            help=f"cells to check, comma-separated: {', '.join(equiv.MATRIX_CELLS)} "
+            help=f"cells to check, comma-separated, by key, or key:{equiv.PROJ} (with a projection) "
+            f"or key:{equiv.STEP} (the one-step cell class): {', '.join(equiv.MATRIX_CELLS)} "
             f"(default: all; the benchmark runs those of {', '.join(bench.BENCH_CELLS)})",
         )
     if "equiv" in sections:

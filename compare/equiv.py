@@ -1,5 +1,6 @@
-"""The equivalence matrix: every cell × a fixed set of configurations × both dtypes × both
-bptt modes, plus optional random configurations, each checked by harness.compare_case.
+"""The equivalence matrix: every configuration (a cell key, or a key plus one option: "lstm:proj",
+"gru:step") × a fixed set of settings × both dtypes × the three bptt modes (manual, readable,
+autograd), plus optional random configurations, each checked by harness.compare_case.
 
 This file only chooses the cases and folds each CaseResult's per-tensor errors into the tensor
 kinds the report shows (output, h_n, c_n, grad input, ...). Building, weight copying, running,
@@ -14,15 +15,31 @@ from dataclasses import dataclass, replace
 import torch
 from tqdm import tqdm
 
-from compare.harness import LAYER_CELLS, STEP_CELLS, Case, CaseResult, compare_case
+from compare.harness import CELLS, TORCH_CELLS, Case, CaseResult, compare_case
 from scratch.checks import BPTT_CHOICES
 
-# The matrix's cell names: the harness's cells, plus the LSTM with a projection (proj_size > 0).
-LSTM_PROJ = "lstm_proj"
-MATRIX_LAYERS = (*LAYER_CELLS, LSTM_PROJ)
-MATRIX_STEPS = STEP_CELLS
+# The matrix's configurations, each a cell key plus at most one option: "lstm" (the layer),
+# "lstm:proj" (the layer with a projection, proj_size > 0: the LSTM's only) and "lstm:step"
+# (the one-step cell class, LSTMCell).
+PROJ, STEP = "proj", "step"
+MATRIX_LAYERS = (
+    *CELLS,
+    *(f"{key}:{PROJ}" for key in CELLS if TORCH_CELLS[key].torch_nn == "LSTM"),
+)
+MATRIX_STEPS = tuple(f"{key}:{STEP}" for key in CELLS)
 MATRIX_CELLS = MATRIX_LAYERS + MATRIX_STEPS
-BPTT_MODES = BPTT_CHOICES  # manual (the fast loops), readable (the step pair), autograd
+LSTM_PROJ = f"lstm:{PROJ}"
+# How earlier versions spelled them: a name of its own per configuration.
+OLD_SPELLINGS = {"lstm_proj": LSTM_PROJ} | {f"{key}_cell": f"{key}:{STEP}" for key in CELLS}
+BPTT_MODES = BPTT_CHOICES  # manual (the manual loops), readable (the step pair), autograd
+
+
+def key_and_option(name: str) -> tuple[str, str | None]:
+    """("lstm", "proj") for "lstm:proj"; ("gru", None) for "gru"."""
+    key, _, option = name.partition(":")
+    return key, option or None
+
+
 PROJ_SIZE = 3  # below Case's default hidden_size
 
 # Named configurations: Case fields on top of the defaults (L=6, N=3, H_in=4, H=5, with hx).
@@ -104,10 +121,10 @@ def tensor_kind(name: str) -> str:
 
 
 def matrix_case(cell: str, config: dict, dtype: str, bptt: str) -> Case:
-    """The Case for a matrix cell name and configuration fields."""
-    if cell == LSTM_PROJ:
-        return Case("lstm", proj_size=PROJ_SIZE, dtype=dtype, bptt=bptt, **config)
-    return Case(cell, dtype=dtype, bptt=bptt, **config)
+    """The Case for a matrix configuration (key and option) and configuration fields."""
+    key, option = key_and_option(cell)
+    options = {"proj_size": PROJ_SIZE} if option == PROJ else {"step": option == STEP}
+    return Case(key, dtype=dtype, bptt=bptt, **options, **config)
 
 
 def matrix_entries(
@@ -141,10 +158,12 @@ def random_entry(
         "dtype": rng.choice(dtypes),
         "bptt": rng.choice(bptt),
     }
-    if cell in MATRIX_STEPS:
-        case = Case(cell, hidden_size=rng.randint(1, 8), unbatched=rng.random() < 0.5, **common)
+    key, option = key_and_option(cell)
+    if option == STEP:
+        hidden, unbatched = rng.randint(1, 8), rng.random() < 0.5
+        case = Case(key, step=True, hidden_size=hidden, unbatched=unbatched, **common)
         return Entry(cell, "random", case)
-    hidden = rng.randint(2, 8) if cell == LSTM_PROJ else rng.randint(1, 8)
+    hidden = rng.randint(2, 8) if option == PROJ else rng.randint(1, 8)
     seq_len, layers = rng.randint(1, 30), rng.randint(1, 3)
     fields = {
         "hidden_size": hidden,
@@ -155,8 +174,8 @@ def random_entry(
         "train": rng.random() < 0.5,
         "dropout": rng.choice([0.0, 0.0, 0.3]) if layers > 1 else 0.0,
     }
-    if cell in ("lstm", LSTM_PROJ):
-        fields["proj_size"] = rng.randint(1 if cell == LSTM_PROJ else 0, hidden - 1)
+    if TORCH_CELLS[key].torch_nn == "LSTM":  # the LSTM's projection: sometimes, or always
+        fields["proj_size"] = rng.randint(1 if option == PROJ else 0, hidden - 1)
     layout = rng.choice(["plain", "packed", "unbatched"])
     fields["unbatched"] = layout == "unbatched"
     if layout == "packed":
@@ -166,8 +185,7 @@ def random_entry(
         fields["lengths"] = tuple(
             sorted(lengths, reverse=True) if fields["enforce_sorted"] else lengths
         )
-    base = "lstm" if cell == LSTM_PROJ else cell
-    return Entry(cell, "random", replace(Case(base), **common, **fields))
+    return Entry(cell, "random", replace(Case(key), **common, **fields))
 
 
 def random_entries(

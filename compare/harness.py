@@ -17,10 +17,8 @@ import scratch
 from scratch.declaration import Cell
 from scratch.registry import CELLS as REGISTRY
 
-TORCH_CELLS = {c.name: c for c in REGISTRY.values() if c.torch_nn}  # "lstm" -> its declaration
-LAYER_CELLS = tuple(TORCH_CELLS)  # layers: rnn_tanh, rnn_relu, lstm, gru
-STEP_CELLS = tuple(f"{name}_cell" for name in LAYER_CELLS)  # one step: rnn_tanh_cell, ...
-CELLS = LAYER_CELLS + STEP_CELLS
+TORCH_CELLS = {key: c for key, c in REGISTRY.items() if c.torch_nn}  # "lstm" -> its declaration
+CELLS = tuple(TORCH_CELLS)  # the keys: rnn_tanh, rnn_relu, lstm, gru
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 # The contract's tolerances: float64 absolute and relative; float32 on the scaled error.
 TOLERANCES = {"float64": 1e-10, "float32": 1e-5}
@@ -30,7 +28,7 @@ TOLERANCES = {"float64": 1e-10, "float32": 1e-5}
 class Case:
     """One configuration to compare. Sizes use the contract's letters."""
 
-    cell: str  # one of CELLS
+    cell: str  # a key of CELLS
     input_size: int = 4  # H_in
     hidden_size: int = 5  # H
     num_layers: int = 1
@@ -49,15 +47,16 @@ class Case:
     train: bool = False  # module.train() or .eval()
     dropout: float = 0.0
     input_scale: float = 1.0  # multiplies the input; large values saturate the gates
+    step: bool = False  # the one-step cell class (LSTMCell, ...) instead of the layer
 
     @property
     def is_step(self) -> bool:
-        return self.cell in STEP_CELLS
+        return self.step
 
     @property
     def declaration(self) -> Cell:
         """The registry's declaration of the cell this case runs."""
-        return TORCH_CELLS[self.cell.removesuffix("_cell")]
+        return TORCH_CELLS[self.cell]
 
     @property
     def is_lstm(self) -> bool:
@@ -66,7 +65,7 @@ class Case:
 
     def label(self) -> str:
         """A short human-readable name for tables."""
-        parts = [self.cell, self.dtype, self.bptt]
+        parts = [self.cell + (" step" if self.step else ""), self.dtype, self.bptt]
         flags = {
             f"layers={self.num_layers}": self.num_layers > 1,
             "bidir": self.bidirectional,
@@ -89,8 +88,7 @@ def module_for(impl, case: Case) -> nn.Module:
     if impl is scratch:
         factory["bptt"] = case.bptt
     cell = case.declaration
-    if cell.torch_nn == "RNN":  # the Elman cells: RNN_TANH and RNN_RELU
-        factory["nonlinearity"] = cell.mode.removeprefix("RNN_").lower()
+    factory |= cell.layer_options  # the Elman cells' nonlinearity
     I, H = case.input_size, case.hidden_size
     if case.is_step:
         return getattr(impl, cell.torch_nn + "Cell")(I, H, case.bias, **factory)

@@ -1,9 +1,9 @@
-"""RNNCell, LSTMCell, GRUCell: one time step as torch.nn-compatible modules.
+"""RNNCell, LSTMCell, GRUCell (and IndRNNCell): one time step as torch.nn-compatible modules.
 
 A cell is the unrolled layer of unroll.py over a sequence of length one, so its gradients come
 from the cell's own hand-written backward step (bptt="manual" or "readable", which are the
-same for one step) or from autograd (bptt="autograd"). What the cell is comes from its
-declaration (registry.py).
+same for one step: the readable loop runs for both) or from autograd (bptt="autograd"). What
+the cell is comes from its declaration (registry.py).
 """
 
 import math
@@ -11,26 +11,42 @@ import math
 import torch
 from torch import Tensor, nn
 
-from scratch import checks, registry
+from scratch import arguments, checks, registry
 from scratch.declaration import Weights
 from scratch.function import autocast_dtype, run_layer
 
 
 class RNNCellBase(nn.Module):
-    """Parameters weight_ih (G·H, I), weight_hh (G·H, H), bias_ih, bias_hh, as torch.nn names them."""
+    """Parameters weight_ih (G·H, I), weight_hh (G·H, H), bias_ih, bias_hh, as torch.nn names them.
 
-    def __init__(self, input_size, hidden_size, bias, mode, device, dtype, bptt) -> None:
+    Every cell class takes torch.nn's cell arguments (arguments.py: ``input_size, hidden_size,
+    bias=True``, its own ``OWN``, then ``device=None, dtype=None, bptt="manual"``).
+    """
+
+    KEY: str  # the registry key of its cell (for the weights' shapes)
+    OWN: dict = {}  # its own arguments after bias, with their defaults (the RNNCell's nonlinearity)
+
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__()
+        order = arguments.cell_order(self.OWN)
+        a = arguments.bind(type(self).__name__, order, args, kwargs, arguments.unexpected)
+        input_size, hidden_size, bias, bptt = (
+            a[k] for k in ("input_size", "hidden_size", "bias", "bptt")
+        )
         checks.check_cell_args(input_size, hidden_size)
         checks.check_bptt(bptt)
+        for name in self.OWN:
+            setattr(self, name, a[name])
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
         self.bptt = bptt
-        factory = {"device": device, "dtype": dtype}
-        G = registry.cell(mode).num_gates * hidden_size
+        factory = {"device": a["device"], "dtype": a["dtype"]}
+        cell = registry.cell(self.KEY)
+        G = cell.num_gates * hidden_size
+        recurrent = (G, hidden_size) if cell.recurrent_weight == "matrix" else (hidden_size,)
         self.weight_ih = nn.Parameter(torch.empty((G, input_size), **factory))
-        self.weight_hh = nn.Parameter(torch.empty((G, hidden_size), **factory))
+        self.weight_hh = nn.Parameter(torch.empty(recurrent, **factory))
         if bias:
             self.bias_ih = nn.Parameter(torch.empty(G, **factory))
             self.bias_hh = nn.Parameter(torch.empty(G, **factory))
@@ -57,7 +73,7 @@ class RNNCellBase(nn.Module):
             s += f", nonlinearity={self.nonlinearity}"
         return s
 
-    def _step(self, mode: str, input: Tensor, hx) -> tuple:
+    def _step(self, key: str, input: Tensor, hx) -> tuple:
         """Check and batch the input, run one step, unbatch. hx: None or a tuple of states,
         checked in torch.nn's order (each state's dimensions first, then the tuple itself)."""
         name = type(self).__name__
@@ -65,7 +81,7 @@ class RNNCellBase(nn.Module):
             raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead")
         is_batched = input.dim() == 2
         x = input if is_batched else input.unsqueeze(0)
-        cell = registry.cell(mode)
+        cell = registry.cell(key)
         n_states = len(cell.states)
         if hx is None:
             zeros = torch.zeros(x.size(0), self.hidden_size, dtype=x.dtype, device=x.device)
@@ -90,70 +106,52 @@ class RNNCellBase(nn.Module):
                     f"{name}: expected input, hx and weights of one dtype, got input {x.dtype}, "
                     f"{'hx' if h is not w.W_ih else 'weights'} {h.dtype}"
                 )
-        _, state = run_layer(cell, x, hx, w, [x.size(0)], reverse=False, bptt=self.bptt, fast=False)
+        bptt = "readable" if self.bptt == "manual" else self.bptt  # one step: the same loop
+        _, state = run_layer(cell, x, hx, w, [x.size(0)], reverse=False, bptt=bptt)
         return state if is_batched else tuple(s.squeeze(0) for s in state)
 
 
 class RNNCell(RNNCellBase):
     """h' = φ(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh), φ = tanh or relu. docs/cells.md#elman."""
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        bias: bool = True,
-        nonlinearity: str = "tanh",
-        device=None,
-        dtype=None,
-        bptt: str = "manual",
-    ) -> None:
-        # Either Elman mode has one gate; forward checks the nonlinearity, as torch.nn does.
-        super().__init__(input_size, hidden_size, bias, "RNN_TANH", device, dtype, bptt)
-        self.nonlinearity = nonlinearity
+    KEY = "rnn_tanh"  # either Elman cell has one gate; forward checks the nonlinearity, as torch.nn
+    OWN = {"nonlinearity": "tanh"}
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         if self.nonlinearity not in ("tanh", "relu"):
             raise RuntimeError(
                 f"Unknown nonlinearity: {self.nonlinearity}; expected 'tanh' or 'relu'"
             )
-        mode = f"RNN_{self.nonlinearity.upper()}"  # torch.nn's modes RNN_TANH and RNN_RELU
-        return self._step(mode, input, None if hx is None else (hx,))[0]
+        key = f"rnn_{self.nonlinearity}"  # the cells rnn_tanh and rnn_relu
+        return self._step(key, input, None if hx is None else (hx,))[0]
 
 
 class LSTMCell(RNNCellBase):
     """One LSTM step, gate order i, f, g, o: returns (h', c'). docs/cells.md#lstm."""
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        bias: bool = True,
-        device=None,
-        dtype=None,
-        bptt: str = "manual",
-    ) -> None:
-        super().__init__(input_size, hidden_size, bias, "LSTM", device, dtype, bptt)
+    KEY = "lstm"
 
     def forward(
         self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
     ) -> tuple[Tensor, Tensor]:
-        h, c = self._step("LSTM", input, hx)
+        h, c = self._step(self.KEY, input, hx)
         return h, c
+
+
+class IndRNNCell(RNNCellBase):
+    """One IndRNN step: h' = relu(x W_ihᵀ + b_ih + u ⊙ h + b_hh); weight_hh is u, (H,).
+    docs/adding-a-cell.md."""
+
+    KEY = "indrnn"
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        return self._step(self.KEY, input, None if hx is None else (hx,))[0]
 
 
 class GRUCell(RNNCellBase):
     """One GRU step, gate order r, z, n, with b_hn inside the reset product. docs/cells.md#gru."""
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        bias: bool = True,
-        device=None,
-        dtype=None,
-        bptt: str = "manual",
-    ) -> None:
-        super().__init__(input_size, hidden_size, bias, "GRU", device, dtype, bptt)
+    KEY = "gru"
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
-        return self._step("GRU", input, None if hx is None else (hx,))[0]
+        return self._step(self.KEY, input, None if hx is None else (hx,))[0]

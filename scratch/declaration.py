@@ -2,8 +2,9 @@
 
 A cell file (elman.py, lstm.py, gru.py, and each variant) holds the equations of one time step,
 forward and backward, and ends with a ``Cell``: its gates, the state it carries, where the
-biases go, its step pair, and its fast layer loop pair if it has one. registry.py maps names to
-these declarations; unroll.py, modules.py and cells.py read nothing else about a cell.
+biases go, its step pair, and its manual loop (the pair of fast layer loops in scratch/fast/
+that bptt="manual" runs) if it has one. registry.py maps each cell's key to its declaration;
+unroll.py, function.py, modules.py and cells.py read nothing else about a cell.
 
 The step pair's contract, for one step t over the rows that move at t:
 
@@ -69,16 +70,18 @@ class StepBackward(NamedTuple):
 
 
 @dataclass(frozen=True)
-class FastLoop:
-    """The fast layer loop of a cell (bptt="manual"): the same equations over all steps at once.
+class ManualLoop:
+    """The loop bptt="manual" runs for a cell (scratch/fast/): the same equations as its step
+    pair, over all steps at once, with buffers and in-place work.
 
-        forward(x_proj, state0, w, steps) -> (outputs, state_n, saved)
-        backward(d_outputs, d_state_n, w, steps, saved, record) -> (d_x_proj blocks,
-                                                                     d_state0, d_weights)
+        forward(x_proj, state0, w, steps, **read) -> (outputs, state_n, saved)
+        backward(d_outputs, d_state_n, w, steps, saved, state_grads, **read)
+            -> (d_x_proj blocks, d_state0, d_weights)
 
     d_x_proj blocks: dL/dx̂ as column blocks that follow W_ih's rows in order; d_weights: the
-    finished gradients of the weights that x̂ does not carry (kind -> Tensor). record: None, or
-    kind -> a (T_total, ·) buffer that receives dL/d(state_t) of every step (record.py).
+    finished gradients of the weights that x̂ does not carry (kind -> Tensor). state_grads:
+    None, or state name -> a (T_total, ·) buffer that receives dL/d(state_t) of every step
+    (the recorder, record.py). read: ``read_mask=m`` when the cell declares a ``read_mask``.
     ``gate_order``: the loop keeps its gate blocks in this order of the declared gates; the
     unroller permutes the gate-stacked weights' rows to match and the gradients' rows back.
     ``step_products``: where the forward splits each step's recurrent product, the gate blocks
@@ -105,14 +108,14 @@ class ExtraParam:
 class Cell:
     """A cell's declaration: everything the rest of the code needs to know about it."""
 
-    mode: str  # the registry key, torch.nn's name where it has the cell ("LSTM", "RNN_TANH")
+    key: str  # the one lower-case word every command line, help text and doc uses ("lstm")
     gates: tuple[str, ...]  # gate blocks in the order of W_ih's rows (torch.nn's order)
     states: tuple[str, ...]  # state tensors carried from step to step: ("h",) or ("h", "c")
     x_proj_biases: tuple[str, ...]  # biases folded into x̂ = x W_ihᵀ + b before the loop;
     #                                 the others stay inside the step
     step: Callable
     step_backward: Callable
-    fast: FastLoop | None = None  # bptt="manual" runs it; without one, the step pair
+    manual_loop: ManualLoop | None = None  # bptt="manual" runs it; without one, the step pair
     kinds: tuple[str, ...] = GATE_STACKED  # torch.nn's parameter kinds it has (+ weight_hr
     #                                        when the layer projects)
     extra: tuple[ExtraParam, ...] = ()  # its own parameters, registered after torch.nn's
@@ -120,12 +123,17 @@ class Cell:
     #                   (N, ·) row per sequence, reused at every step; or "step": (T_total, ·)
     input_mask: str | None = None  # a "sequence" mask that multiplies x_t before the input
     #                   projection, x̂_t = (x_t ⊙ m) W_ihᵀ + b (variational dropout on x)
+    read_mask: str | None = None  # a "sequence" mask the step reads h_{t−1} through,
+    #                   h̃_{t−1} = h_{t−1} ⊙ m, before the recurrent product (variational
+    #                   dropout on h): its step pair applies it; the unroller hands it to the
+    #                   manual loop as read_mask=, which the LSTM's and the Elman's loops take
+    recurrent_weight: str = "matrix"  # W_hh as torch.nn has it, (G·H, P); or "vector": u (H,),
+    #                   each unit's own recurrent weight, u ⊙ h_{t−1} (the IndRNN)
+    about: str = ""  # a few words for help texts ("long short-term memory")
+    layer: str = ""  # the scratch class of its layer ("LSTM", "PeepholeLSTM")
+    layer_options: Mapping[str, object] = field(default_factory=dict)  # the layer's arguments
+    #                   that pick this cell ({"nonlinearity": "relu"})
     torch_nn: str | None = None  # the torch.nn layer that computes this cell ("LSTM"), if any
-
-    @property
-    def name(self) -> str:
-        """The lower-case name used on command lines and in reports: "lstm", "rnn_tanh"."""
-        return self.mode.lower()
 
     @property
     def num_gates(self) -> int:

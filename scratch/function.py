@@ -8,9 +8,9 @@ hand-written even when autograd asks for a graph of them (``create_graph=True``,
 does not derive, come from torch.func, over the readable loop recomputed from the inputs.
 
 Both are written in the ``setup_context`` form that torch.func requires. What the forward loop
-saved for BPTT (the tape) leaves ``forward`` as extra outputs, marked non-differentiable, so that
-every saved tensor is an input or an output; tensors the tape shares with the inputs or the
-output are saved once.
+saved for BPTT leaves ``forward`` as extra outputs, marked non-differentiable, so that every
+saved tensor is an input or an output; tensors it shares with the inputs or the output are
+saved once. ``SavedLayout`` says where each part sits among the saved tensors.
 """
 
 from dataclasses import dataclass, replace
@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 import torch
 from torch import Tensor
 
-from scratch import record
+from scratch import recorder
 from scratch.declaration import STANDARD_KINDS, Cell, Weights
 from scratch.fast import workspace
 from scratch.steps import Steps
@@ -39,16 +39,18 @@ def flatten(cell: Cell, state0: tuple, w: Weights) -> tuple:
 
 def unflatten(cell: Cell, tensors: tuple) -> tuple[tuple, Weights]:
     """Inverse of ``flatten``: (state0, Weights)."""
-    n, k = len(cell.states), len(cell.extra)
-    state0, standard = tuple(tensors[:n]), tensors[n : n + 5]
-    extra = dict(zip((p.kind for p in cell.extra), tensors[n + 5 : n + 5 + k], strict=True))
-    masks = dict(zip(cell.masks, tensors[n + 5 + k :], strict=True))
+    states_end = len(cell.states)
+    standard_end = states_end + len(STANDARD_KINDS)
+    extra_end = standard_end + len(cell.extra)
+    state0, standard = tuple(tensors[:states_end]), tensors[states_end:standard_end]
+    extra = dict(zip((p.kind for p in cell.extra), tensors[standard_end:extra_end], strict=True))
+    masks = dict(zip(cell.masks, tensors[extra_end:], strict=True))
     return state0, Weights(*standard, extra, masks)
 
 
-def pack(tape, known: tuple) -> tuple[list[Tensor], object]:
-    """The tape's tensors as a flat list, and its structure; a tensor that is one of ``known``
-    (an input or the output) is referenced by position instead of listed."""
+def pack(saved, known: tuple) -> tuple[list[Tensor], object]:
+    """The tensors of what the loop saved as a flat list, and its structure; a tensor that is
+    one of ``known`` (an input or the output) is referenced by position instead of listed."""
     leaves: list[Tensor] = []
 
     def walk(node):
@@ -62,7 +64,7 @@ def pack(tape, known: tuple) -> tuple[list[Tensor], object]:
             return "leaf", len(leaves) - 1
         return "value", node
 
-    return leaves, walk(tape)
+    return leaves, walk(saved)
 
 
 def unpack(structure, leaves: tuple, known: tuple):
@@ -81,8 +83,8 @@ class Layer:
 
     cell: Cell
     steps: Steps
-    fast: bool  # the cell's fast loop, or the readable loop over its step pair
-    record_key: record.RecordKey | None  # where dL/d(state_t) goes while a recorder is on
+    loop: str  # "manual": the cell's manual loop; "readable": the loop over its step pair
+    record_key: recorder.RecordKey | None  # where dL/d(state_t) goes while a recorder is on
 
 
 class ManualBPTT(torch.autograd.Function):
@@ -91,9 +93,9 @@ class ManualBPTT(torch.autograd.Function):
     @staticmethod
     def forward(layer: Layer, x: Tensor, *tensors):
         state0, w = unflatten(layer.cell, tensors)
-        y, state_n, tape = layer_forward(layer.cell, x, state0, w, layer.steps, layer.fast)
-        state_n = tuple(s.clone() for s in state_n)  # fresh: the tape may hold the last state
-        leaves, structure = pack(tape, (x, *tensors, y))
+        y, state_n, saved = layer_forward(layer.cell, x, state0, w, layer.steps, layer.loop)
+        state_n = tuple(s.clone() for s in state_n)  # fresh: `saved` may hold the last state
+        leaves, structure = pack(saved, (x, *tensors, y))
         return (y, *state_n, structure, *leaves)
 
     @staticmethod
@@ -102,22 +104,22 @@ class ManualBPTT(torch.autograd.Function):
         n = len(layer.cell.states)
         leaves = output[2 + n :]
         ctx.mark_non_differentiable(*leaves)
-        ctx.set_materialize_grads(False)  # no zero-filled gradients for the tape
+        ctx.set_materialize_grads(False)  # no zero-filled gradients for what the loop saved
         ctx.save_for_backward(x, *tensors, output[0], *leaves)
-        ctx.tape = Tape(layer, output[1 + n], len(tensors), len(leaves))
+        ctx.layout = SavedLayout(layer, output[1 + n], len(tensors), len(leaves))
 
     @staticmethod
     def backward(ctx, d_y, *d_rest):
         saved = ctx.saved_tensors  # read once: torch.utils.checkpoint allows one unpacking
-        x, *tensors, y = saved[: 2 + ctx.tape.n_tensors]
-        state0 = tensors[: len(ctx.tape.layer.cell.states)]
+        x, *tensors, y = saved[: 2 + ctx.layout.n_tensors]
+        state0 = tensors[: len(ctx.layout.layer.cell.states)]
         d_state_n = [
             torch.zeros_like(s) if d is None else d
             for d, s in zip(d_rest[: len(state0)], state0, strict=True)
         ]
         d_y = torch.zeros_like(y) if d_y is None else d_y
-        tape = replace(ctx.tape, need_d_x=ctx.needs_input_grad[1])
-        grads = BPTTGradients.apply(tape, d_y, *d_state_n, *saved)
+        layout = replace(ctx.layout, need_d_x=ctx.needs_input_grad[1])
+        grads = BPTTGradients.apply(layout, d_y, *d_state_n, *saved)
         return (None, *grads)
 
     @staticmethod
@@ -134,18 +136,18 @@ class BPTTGradients(torch.autograd.Function):
     Backward (second-order gradients only): torch.func over the readable loop, recomputed."""
 
     @staticmethod
-    def forward(tape: "Tape", d_y, *rest):
-        layer, n = tape.layer, len(tape.layer.cell.states)
-        d_state_n, (x, tensors, y, leaves) = tuple(rest[:n]), tape.split(rest[n:])
+    def forward(layout: "SavedLayout", d_y, *rest):
+        layer, n = layout.layer, len(layout.layer.cell.states)
+        d_state_n, (x, tensors, y, leaves) = tuple(rest[:n]), layout.split(rest[n:])
         state0, w = unflatten(layer.cell, tensors)
-        saved = unpack(tape.structure, leaves, (x, *tensors, y))
-        buffers = record.buffers(layer.record_key, layer.cell, state0, layer.steps)
-        steps, need_d_x = layer.steps, tape.need_d_x
-        with workspace.scope():  # the fast loops' gradient buffers: none is returned
+        saved = unpack(layout.structure, leaves, (x, *tensors, y))
+        buffers = recorder.buffers(layer.record_key, layer.cell, state0, layer.steps)
+        steps, need_d_x = layer.steps, layout.need_d_x
+        with workspace.scope():  # the manual loops' gradient buffers: none is returned
             d_x, d_state0, d_w = layer_backward(
-                layer.cell, layer.fast, d_y, d_state_n, x, w, steps, saved, need_d_x, buffers
+                layer.cell, layer.loop, d_y, d_state_n, x, w, steps, saved, need_d_x, buffers
             )
-        record.store(layer.record_key, buffers, layer.steps)
+        recorder.store(layer.record_key, buffers, layer.steps)
         d_params = [
             d_w.get(kind) if w.of(kind) is not None else None for kind in _kinds(layer.cell)
         ]
@@ -153,11 +155,11 @@ class BPTTGradients(torch.autograd.Function):
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        tape, d_y, *rest = inputs
-        n = len(tape.layer.cell.states)
-        x, tensors, _, _ = tape.split(rest[n:])
+        layout, d_y, *rest = inputs
+        n = len(layout.layer.cell.states)
+        x, tensors, _, _ = layout.split(rest[n:])
         ctx.save_for_backward(d_y, *rest[:n], x, *tensors)
-        ctx.tape = tape
+        ctx.layout = layout
 
     @staticmethod
     def backward(ctx, *d_grads):
@@ -166,10 +168,10 @@ class BPTTGradients(torch.autograd.Function):
         dL/dy that itself depends on y, as under a loss nonlinear in the output, leads back to
         this layer: autograd.grad would walk on into the outer graph, count that path twice and
         free it; the outer graph carries it once, from the d_d_outs returned here.)"""
-        layer, n = ctx.tape.layer, len(ctx.tape.layer.cell.states)
+        layer, n = ctx.layout.layer, len(ctx.layout.layer.cell.states)
         saved = ctx.saved_tensors
         d_outs, inputs = saved[: 1 + n], saved[1 + n :]
-        n_params = 1 + n + 5 + len(layer.cell.extra)  # x, states, weights: not the masks
+        n_params = 1 + n + len(_kinds(layer.cell))  # x, states, weights: not the masks
         wanted = [j for j in range(n_params) if _differentiable(inputs[j])]
 
         def forward(*primals):
@@ -178,7 +180,9 @@ class BPTTGradients(torch.autograd.Function):
             for j, p in zip(wanted, primals, strict=True):
                 tensors[j] = p
             state0, w = unflatten(layer.cell, tuple(tensors[1:]))
-            y, state_n, _ = layer_forward(layer.cell, tensors[0], state0, w, layer.steps, False)
+            y, state_n, _ = layer_forward(
+                layer.cell, tensors[0], state0, w, layer.steps, "readable"
+            )
             return (y, *state_n)
 
         def first_order(d_outs, primals):
@@ -195,22 +199,23 @@ class BPTTGradients(torch.autograd.Function):
         d_d_outs = [
             d if _differentiable(t) else None for t, d in zip(d_outs, d_d_outs, strict=True)
         ]
-        no_gradient = [None] * (1 + ctx.tape.n_leaves)  # the output y and the tape
+        no_gradient = [None] * (1 + ctx.layout.n_leaves)  # the output y and what was saved
         return (None, *d_d_outs, *d_inputs, *no_gradient)
 
 
 @dataclass(frozen=True)
-class Tape:
-    """How the tensors ManualBPTT saved are laid out: x, the layer's tensors, y, the tape."""
+class SavedLayout:
+    """How the tensors ManualBPTT saved are laid out: x, the layer's tensors, y, then the
+    tensors of what the loop saved for BPTT (pack()'s leaves)."""
 
     layer: Layer
     structure: object  # pack()'s structure of what the loop saved
     n_tensors: int  # the layer's tensors (flatten()) after x
-    n_leaves: int  # tensors of the tape after y
+    n_leaves: int  # tensors of what the loop saved, after y
     need_d_x: bool = True
 
     def split(self, saved) -> tuple:
-        """(x, the layer's tensors, y, the tape's leaves) from the flat saved tensors."""
+        """(x, the layer's tensors, y, the loop's leaves) from the flat saved tensors."""
         k = self.n_tensors
         return saved[0], tuple(saved[1 : 1 + k]), saved[1 + k], tuple(saved[2 + k :])
 
@@ -244,11 +249,11 @@ def effective_bptt(bptt: str) -> str:
 
 
 def run_layer(
-    cell: Cell, x, state0: tuple, w: Weights, batch_sizes, reverse, bptt, record_key=None, fast=True
+    cell: Cell, x, state0: tuple, w: Weights, batch_sizes, reverse, bptt, record_key=None
 ):
-    """One layer, one direction. bptt: "manual" (the fast loop where the cell has one),
-    "readable" (the loop over the cell's step pair), both with our BPTT; or "autograd".
-    fast=False: the readable loop even under "manual" (the cells: one step).
+    """One layer, one direction. bptt: "manual" (the cell's manual loop; the readable loop for
+    a cell that declares none), "readable" (the loop over the cell's step pair), both with our
+    BPTT; or "autograd" (autograd over the readable loop).
 
     Under autocast the layer is one lower-precision op, as torch.nn's recurrent ops are:
     every floating tensor but float64 cast to the autocast dtype, the loop run without autocast."""
@@ -258,16 +263,16 @@ def run_layer(
         state0, w = unflatten(cell, tuple(cast))
         x = x.to(dtype) if _autocast_eligible(x) else x
         with torch.autocast(x.device.type, enabled=False):
-            return run_layer(cell, x, state0, w, batch_sizes, reverse, bptt, record_key, fast)
+            return run_layer(cell, x, state0, w, batch_sizes, reverse, bptt, record_key)
     bptt = effective_bptt(bptt)
     tensors = flatten(cell, state0, w)
     needs_grad = torch.is_grad_enabled() and any(
         t is not None and t.requires_grad for t in (x, *tensors)
     )
-    fast = fast and bptt == "manual" and cell.fast is not None
+    loop = "manual" if bptt == "manual" and cell.manual_loop is not None else "readable"
     steps = Steps(batch_sizes, reverse)
     if bptt != "autograd" and needs_grad:
-        out = ManualBPTT.apply(Layer(cell, steps, fast, record_key), x, *tensors)
+        out = ManualBPTT.apply(Layer(cell, steps, loop, record_key), x, *tensors)
         return out[0], tuple(out[1 : 1 + len(cell.states)])
-    y, state_n, _ = layer_forward(cell, x, state0, w, steps, fast)
+    y, state_n, _ = layer_forward(cell, x, state0, w, steps, loop)
     return y, state_n

@@ -11,7 +11,7 @@ from scratch.modules import CellStack
 
 
 class MinimalRNN(CellStack):
-    """A stack of one minimal cell (``MODE``, a registry key); torch.nn.GRU's arguments, less
+    """A stack of one minimal cell (``KEY``, a registry key); torch.nn.GRU's arguments, less
     what has no meaning without a recurrent weight. hx is h_0, (layers · directions, N, H)."""
 
 
@@ -22,7 +22,7 @@ class MinGRU(MinimalRNN):
     rows [z; h̃]. docs/minimal.md#mingru.
     """
 
-    MODE = "MINGRU"
+    KEY = "mingru"
 
 
 class MinLSTM(MinimalRNN):
@@ -33,4 +33,4 @@ class MinLSTM(MinimalRNN):
     rows [i; f; h̃]. docs/minimal.md#minlstm.
     """
 
-    MODE = "MINLSTM"
+    KEY = "minlstm"

@@ -13,47 +13,52 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
 
-from scratch import checks, registry
+from scratch import arguments, checks, registry
 from scratch.declaration import Cell, Weights
 from scratch.function import autocast_dtype, effective_bptt, run_layer
-from scratch.record import RecordKey
+from scratch.recorder import RecordKey
 
 
 class RNNBase(nn.Module):
-    """Stacked, optionally bidirectional recurrent layers of one cell (`mode`, a registry key)."""
+    """Stacked, optionally bidirectional recurrent layers of one cell (``KEY``, a registry key).
 
-    def __init__(
-        self,
-        mode: str,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        proj_size: int = 0,
-        device=None,
-        dtype=None,
-        bptt: str = "manual",
-    ) -> None:
+    Every layer class takes torch.nn's layer arguments (arguments.py: ``input_size,
+    hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0, bidirectional=False``,
+    its own ``OWN``, then ``device=None, dtype=None, bptt="manual"``), by position or keyword.
+    """
+
+    KEY: str  # the registry key of the layer's cell
+    OWN: dict = {}  # its own arguments after bidirectional, with their defaults
+    AFTER_NUM_LAYERS: dict = {}  # its own arguments after num_layers (the RNN's nonlinearity)
+
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__()
-        checks.check_layer_args(
-            input_size, hidden_size, num_layers, bias, batch_first, dropout, proj_size
+        name = type(self).__name__
+        order = arguments.layer_order(self.OWN, self.AFTER_NUM_LAYERS)
+        a = arguments.bind(name, order, args, kwargs, self._refuse)
+        input_size, hidden_size, proj_size = (
+            a["input_size"],
+            a["hidden_size"],
+            a.get("proj_size", 0),
         )
-        checks.check_bptt(bptt)
-        cell = registry.cell(mode)
-        self.mode = mode
+        key = self._check_own(a)
+        num_layers, bias, dropout = a["num_layers"], a["bias"], a["dropout"]
+        checks.check_layer_args(
+            input_size, hidden_size, num_layers, bias, a["batch_first"], dropout, proj_size
+        )
+        checks.check_bptt(a["bptt"])
+        cell = registry.cell(key)
+        self.mode = key.upper()  # torch.nn's attribute: "LSTM", "RNN_TANH" (our key, capitals)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.bias = bias
-        self.batch_first = batch_first
+        self.batch_first = a["batch_first"]
         self.dropout = float(dropout)
-        self.bidirectional = bidirectional
+        self.bidirectional = a["bidirectional"]
         self.proj_size = proj_size
-        self.bptt = bptt
-        factory = {"device": device, "dtype": dtype}
+        self.bptt = a["bptt"]
+        factory = {"device": a["device"], "dtype": a["dtype"]}
         self._flat_weights_names: list[str] = []
         self._all_weights: list[list[str]] = []  # names per layer and direction, as torch.nn
         for layer in range(num_layers):
@@ -67,13 +72,25 @@ class RNNBase(nn.Module):
                 self._all_weights.append(names)
         self.reset_parameters()
 
+    def _check_own(self, a: dict) -> str:
+        """Check the class's own arguments, keep them as attributes; the key of the cell."""
+        for name in (*self.AFTER_NUM_LAYERS, *self.OWN):
+            if name != "proj_size":
+                setattr(self, name, a[name])
+        return self.KEY
+
+    @staticmethod
+    def _refuse(name: str, extra: dict) -> None:
+        """Keywords the class does not take: torch.nn's errors (proj_size outside the LSTM)."""
+        checks.check_no_extra_kwargs(name, extra)
+
     @property
     def _directions(self) -> int:
         return 2 if self.bidirectional else 1
 
     @property
     def _cell(self) -> Cell:
-        return registry.cell(self.mode)
+        return registry.cell(self.mode.lower())
 
     def _param_shapes(self, cell: Cell, layer: int) -> dict[str, tuple[int, ...]]:
         """Kind -> shape of one layer and direction's parameters, in registration order."""
@@ -82,7 +99,7 @@ class RNNBase(nn.Module):
         layer_input_size = self.input_size if layer == 0 else P * self._directions
         standard = {
             "weight_ih": (G, layer_input_size),
-            "weight_hh": (G, P),
+            "weight_hh": (G, P) if cell.recurrent_weight == "matrix" else (H,),
             "bias_ih": (G,),
             "bias_hh": (G,),
             "weight_hr": (self.proj_size, H),
@@ -266,102 +283,33 @@ class RNNBase(nn.Module):
 class RNN(RNNBase):
     """Elman RNN, tanh or relu: h_t = φ(x_t W_ihᵀ + b_ih + h_{t−1} W_hhᵀ + b_hh). docs/cells.md#elman."""
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        nonlinearity: str = "tanh",
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        device=None,
-        dtype=None,
-        bptt: str = "manual",
-        **kwargs,
-    ) -> None:
-        checks.check_no_extra_kwargs("RNN", kwargs)
-        checks.check_nonlinearity(nonlinearity)
-        self.nonlinearity = nonlinearity
-        mode = f"RNN_{nonlinearity.upper()}"  # torch.nn's modes RNN_TANH and RNN_RELU
-        super().__init__(
-            mode, input_size, hidden_size, num_layers, bias, batch_first, dropout,
-            bidirectional, 0, device, dtype, bptt,
-        )  # fmt: skip
+    AFTER_NUM_LAYERS = {"nonlinearity": "tanh"}
+
+    def _check_own(self, a: dict) -> str:
+        checks.check_nonlinearity(a["nonlinearity"])
+        self.nonlinearity = a["nonlinearity"]
+        return f"rnn_{self.nonlinearity}"  # the cells rnn_tanh and rnn_relu
 
 
 class LSTM(RNNBase):
     """Long short-term memory, gate order i, f, g, o; optional projection. docs/cells.md#lstm."""
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        proj_size: int = 0,
-        device=None,
-        dtype=None,
-        bptt: str = "manual",
-    ) -> None:
-        super().__init__(
-            "LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-            bidirectional, proj_size, device, dtype, bptt,
-        )  # fmt: skip
+    KEY = "lstm"
+    OWN = {"proj_size": 0}
 
 
 class GRU(RNNBase):
     """Gated recurrent unit, gate order r, z, n, with b_hn inside the reset product. docs/cells.md#gru."""
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        device=None,
-        dtype=None,
-        bptt: str = "manual",
-        **kwargs,
-    ) -> None:
-        checks.check_no_extra_kwargs("GRU", kwargs)
-        super().__init__(
-            "GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-            bidirectional, 0, device, dtype, bptt,
-        )  # fmt: skip
+    KEY = "gru"
 
 
 class CellStack(RNNBase):
-    """A stack of the one cell ``MODE`` names (a registry key) with torch.nn's constructor, no
+    """A stack of the one cell ``KEY`` names (a registry key) with torch.nn's constructor, no
     projection: the base of the layers torch.nn lacks (variants.py, minimal.py)."""
 
-    MODE: str
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        device=None,
-        dtype=None,
-        bptt: str = "manual",
-        **kwargs,
-    ) -> None:
-        if "proj_size" in kwargs:
-            raise ValueError(f"{type(self).__name__} has no projection: only LSTM takes proj_size")
-        checks.check_no_extra_kwargs(type(self).__name__, kwargs)
-        super().__init__(
-            self.MODE, input_size, hidden_size, num_layers, bias, batch_first, dropout,
-            bidirectional, 0, device, dtype, bptt,
-        )  # fmt: skip
+    @staticmethod
+    def _refuse(name: str, extra: dict) -> None:
+        if "proj_size" in extra:
+            raise ValueError(f"{name} has no projection: only LSTM takes proj_size")
+        checks.check_no_extra_kwargs(name, extra)

@@ -17,8 +17,9 @@ are one product each after the backward loop. Derivation: docs/layers.md#bptt.
 Two loops compute the same thing. The readable loop below calls the cell's own step and
 step-backward functions (elman.py, lstm.py, gru.py), exactly as docs/ shows them: it runs
 under bptt="readable", autograd differentiates it under bptt="autograd", and the cells
-(RNNCell, ...) use it. bptt="manual" runs the cell's fast loop (fast/*.py) where it declares
-one: the same equations, with buffers and derivative factors computed once for all steps.
+(RNNCell, ...) use it. bptt="manual" runs the cell's manual loop (scratch/fast/) where it
+declares one: the same equations, with buffers and derivative factors computed once for all
+steps. ``loop`` below names which of the two runs: "manual" or "readable".
 """
 
 import torch
@@ -55,32 +56,33 @@ def _masks_by_step(cell: Cell, w: Weights, steps: Steps) -> dict:
 # --8<-- [start:readable_loop]
 def readable_forward(cell: Cell, x_proj: Tensor, state0: tuple, w: Weights, steps: Steps):
     """The forward loop over the cell's step. Returns the outputs (T_total, H_out), the final
-    state, and the tape that BPTT reads: what each step saved."""
-    outputs, tape = [None] * len(steps.sizes), [None] * len(steps.sizes)
+    state, and what each step saved, which BPTT reads."""
+    outputs, saved = [None] * len(steps.sizes), [None] * len(steps.sizes)
     state, xp, by_step = state0, steps.split(x_proj), _masks_by_step(cell, w, steps)
     for t in steps.forward_order:
         moving = tuple(steps.rows(s, t) for s in state)
-        moved, tape[t] = cell.step(xp[t], moving, at_step(cell, w, steps, t, by_step))
+        moved, saved[t] = cell.step(xp[t], moving, at_step(cell, w, steps, t, by_step))
         outputs[t] = moved[0]
         state = tuple(steps.merge(m, s) for m, s in zip(moved, state, strict=True))
-    return torch.cat(outputs), state, tape
+    return torch.cat(outputs), state, saved
 
 
-def readable_backward(cell, d_y, d_state_n, w: Weights, steps: Steps, tape, record=None):
+def readable_backward(cell, d_y, d_state_n, w: Weights, steps: Steps, saved, state_grads=None):
     """BPTT over the cell's step backward. Returns dL/dx̂ (one column block), dL/d(state_0)
-    and the gradients of the weights x̂ does not carry (kind -> Tensor)."""
+    and the gradients of the weights x̂ does not carry (kind -> Tensor). state_grads: None, or
+    the recorder's buffers, which receive dL/d(state_t) of every step."""
     d_x_projs, shares = [None] * len(steps.sizes), {}
     d_state, d_ys, by_step = d_state_n, steps.split(d_y), _masks_by_step(cell, w, steps)
     for t in steps.backward_order:
         d_h = steps.rows(d_state[0], t) + d_ys[t]  # from the output at t and from step t+1
         d_moved = (d_h, *(steps.rows(d, t) for d in d_state[1:]))
-        back = cell.step_backward(d_moved, at_step(cell, w, steps, t, by_step), tape[t])
+        back = cell.step_backward(d_moved, at_step(cell, w, steps, t, by_step), saved[t])
         d_x_projs[t] = back.d_x_proj
         for kind, share in back.d_weights.items():
             shares.setdefault(kind, []).append(share)
-        if record is not None:
+        if state_grads is not None:
             for name, d in zip(cell.states, back.d_state, strict=True):
-                steps.split(record[name])[t].copy_(d)
+                steps.split(state_grads[name])[t].copy_(d)
         d_state = tuple(steps.merge(p, d) for p, d in zip(back.d_state_prev, d_state, strict=True))
     return (torch.cat(d_x_projs),), d_state, {k: _total(s) for k, s in shares.items()}
 
@@ -98,7 +100,7 @@ def _total(shares: list):
 
 
 def reorder(cell: Cell, w: Weights, order) -> Weights:
-    """The gate-stacked weights with their gate blocks in ``order`` (a fast loop's layout)."""
+    """The gate-stacked weights with their gate blocks in ``order`` (a manual loop's layout)."""
     if order is None:
         return w
     stacked = {p.kind for p in cell.extra if p.gate_stacked}
@@ -128,29 +130,41 @@ def input_mask(cell: Cell, w: Weights, steps: Steps) -> Tensor | None:
     return None if cell.input_mask is None else steps.expand(w.masks[cell.input_mask])
 
 
-def layer_forward(cell: Cell, x: Tensor, state0: tuple, w: Weights, steps: Steps, fast: bool):
-    """x̂ for all steps, then the loop over time: the fast one (on weights in its gate order)
-    or the readable one. Returns the outputs, the final state, and the tape for BPTT."""
+def read_mask(cell: Cell, w: Weights) -> dict:
+    """The keyword a manual loop takes for the cell's read mask: {"read_mask": m}, or none."""
+    return {} if cell.read_mask is None else {"read_mask": w.masks[cell.read_mask]}
+
+
+def layer_forward(cell: Cell, x: Tensor, state0: tuple, w: Weights, steps: Steps, loop: str):
+    """x̂ for all steps, then the loop over time: "manual" (the cell's manual loop, on weights
+    in its gate order) or "readable". Returns the outputs, the final state, and what the loop
+    saved for BPTT."""
     mask = input_mask(cell, w, steps)
     if mask is not None:
         x = x * mask  # x_t ⊙ m, each row by its own sequence's mask
-    if fast:
-        w = reorder(cell, w, cell.fast.gate_order)
-        return cell.fast.forward(input_projection(cell, x, w), state0, w, steps)
+    if loop == "manual":
+        w = reorder(cell, w, cell.manual_loop.gate_order)
+        x_proj = input_projection(cell, x, w)
+        return cell.manual_loop.forward(x_proj, state0, w, steps, **read_mask(cell, w))
     return readable_forward(cell, input_projection(cell, x, w), state0, w, steps)
 
 
 # --8<-- [start:layer_backward]
-def layer_backward(cell, fast, d_y, d_state_n, x, w: Weights, steps, tape, need_d_x, record):
-    """BPTT, then the gradients x̂ carries: dL/dx, dL/dW_ih and the folded biases' dL/db.
-    Returns dL/dx (or None), dL/d(state_0), and kind -> gradient for every weight."""
-    if fast:
-        order = cell.fast.gate_order
+def layer_backward(cell, loop, d_y, d_state_n, x, w: Weights, steps, saved, need_d_x, state_grads):
+    """BPTT over the ``loop`` that ran forward, then the gradients x̂ carries: dL/dx, dL/dW_ih
+    and the folded biases' dL/db. Returns dL/dx (or None), dL/d(state_0), and kind -> gradient
+    for every weight. state_grads: None, or the recorder's buffers (record.py)."""
+    if loop == "manual":
+        order = cell.manual_loop.gate_order
         w_used = reorder(cell, w, order)
-        d_X_blocks, d_state0, d_w = cell.fast.backward(d_y, d_state_n, w_used, steps, tape, record)
+        d_X_blocks, d_state0, d_w = cell.manual_loop.backward(
+            d_y, d_state_n, w_used, steps, saved, state_grads, **read_mask(cell, w)
+        )
     else:
         order, w_used = None, w
-        d_X_blocks, d_state0, d_w = readable_backward(cell, d_y, d_state_n, w, steps, tape, record)
+        d_X_blocks, d_state0, d_w = readable_backward(
+            cell, d_y, d_state_n, w, steps, saved, state_grads
+        )
     d_x, mask = None, input_mask(cell, w, steps)
     if need_d_x:  # ∂x̂_t/∂x_t = W_ih
         row = 0

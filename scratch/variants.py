@@ -1,8 +1,8 @@
 """The layers of the cells torch.nn does not have: LayerNormLSTM, PeepholeLSTM, ChoGRU,
-VariationalLSTM and ZoneoutLSTM. Equations and derivations: docs/variants.md.
+VariationalLSTM and ZoneoutLSTM (docs/variants.md), and IndRNN (docs/adding-a-cell.md).
 
-Each is modules.RNNBase with its cell's declaration (lnlstm.py, peephole.py, chogru.py,
-variational.py, zoneout.py), so it takes what torch.nn's layers take (3-D, batch_first,
+Each is modules.RNNBase with its cell's declaration (scratch/equations/: lnlstm.py,
+peephole.py, chogru.py, variational.py, zoneout.py, indrnn.py), so it takes what torch.nn's layers take (3-D, batch_first,
 unbatched, packed input, hx), stacks layers with dropout between them, runs both directions and
 has bptt="manual" | "readable" | "autograd". Parameters keep torch.nn.LSTM's / GRU's names for
 what those have, so load_state_dict(torch_layer.state_dict(), strict=False) fills them; the
@@ -32,7 +32,7 @@ class LayerNormLSTM(CellStack):
     carrying the un-normalised c_t. Own parameters: ln_{ih,hh}_{weight,bias}_l{k} (4H,) and
     ln_c_{weight,bias}_l{k} (H,). docs/variants.md#lnlstm."""
 
-    MODE = "LNLSTM"
+    KEY = "lnlstm"
 
 
 class PeepholeLSTM(CellStack):
@@ -40,7 +40,7 @@ class PeepholeLSTM(CellStack):
     c_{t−1}, o_t through w_co from c_t. Own parameters: weight_c{i,f,o}_l{k} (H,), starting at 0,
     where this layer is torch.nn.LSTM. docs/variants.md#peephole."""
 
-    MODE = "PEEPHOLE"
+    KEY = "peephole"
 
 
 class ChoGRU(CellStack):
@@ -48,20 +48,31 @@ class ChoGRU(CellStack):
     before the product, not torch.nn.GRU's r_t ⊙ (h_{t−1} W_hnᵀ + b_hn). torch.nn.GRU's
     parameters. docs/variants.md#chogru."""
 
-    MODE = "CHOGRU"
+    KEY = "chogru"
+
+
+class IndRNN(CellStack):
+    """Independently recurrent network (Li et al. 2018): h_t = relu(x_t W_ihᵀ + b_ih + u ⊙ h_{t−1}
+    + b_hh), each unit with its own recurrent weight. torch.nn.RNN's parameters, except that
+    weight_hh_l{k} is the vector u, (H,). docs/adding-a-cell.md."""
+
+    KEY = "indrnn"
 
 
 class _MaskedVariant(CellStack):
     """A variant whose cell reads masks: drawn, their expectations, or given to forward."""
 
-    RATES: tuple[str, ...]  # the attribute holding each mask's rate, in the cell's mask order
+    OWN: dict  # each mask's rate (0.0 by default), in the cell's mask order
 
-    def __init__(self, *args, rates: dict[str, float], **kwargs) -> None:
-        for name, rate in rates.items():  # RATES' attributes, checked before any weight exists
-            checks.check_rate(name, rate)
-            setattr(self, name, float(rate))
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._given: MaskSet | None = None  # set by forward(masks=...) for its own call only
+
+    def _check_own(self, a: dict) -> str:
+        for name in self.OWN:  # checked before any weight exists
+            checks.check_rate(name, a[name])
+            setattr(self, name, float(a[name]))
+        return self.KEY
 
     def forward(self, input, hx=None, masks: MaskSet | None = None):
         """As torch.nn.LSTM's forward. masks: None (drawn in training mode, expectations at
@@ -75,7 +86,7 @@ class _MaskedVariant(CellStack):
             self._given = None
 
     def _rates(self) -> dict[str, float]:
-        return dict(zip(self._cell.masks, (getattr(self, a) for a in self.RATES), strict=True))
+        return dict(zip(self._cell.masks, (getattr(self, a) for a in self.OWN), strict=True))
 
     def _widths(self, layer: int, input_width: int) -> dict[str, int]:
         """Each mask's width: H, or the layer's input width for a mask on x_t."""
@@ -163,28 +174,8 @@ class VariationalLSTM(_MaskedVariant):
     training mode only; masks "x" (N, layer input width) and "h" (N, H) hold 0 or 1/(1 − p).
     torch.nn.LSTM's parameters. docs/variants.md#variational."""
 
-    MODE = "VARIATIONAL"
-    RATES = ("dropout_input", "dropout_hidden")
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        dropout_input: float = 0.0,
-        dropout_hidden: float = 0.0,
-        device=None,
-        dtype=None,
-        bptt: str = "manual",
-    ) -> None:
-        super().__init__(
-            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-            device, dtype, bptt, rates={"dropout_input": dropout_input, "dropout_hidden": dropout_hidden},
-        )  # fmt: skip
+    KEY = "variational"
+    OWN = {"dropout_input": 0.0, "dropout_hidden": 0.0}
 
     def _draw(self, empty: Tensor, rate: float) -> Tensor:
         return nn.functional.dropout(empty.fill_(1), rate, training=True)  # 0 or 1/(1 − p)
@@ -202,28 +193,8 @@ class ZoneoutLSTM(_MaskedVariant):
     masks are their expectations. Masks "h" and "c" (L, N, H) hold 1 where the unit keeps its
     previous value. torch.nn.LSTM's parameters. docs/variants.md#zoneout."""
 
-    MODE = "ZONEOUT"
-    RATES = ("zoneout_h", "zoneout_c")
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        zoneout_h: float = 0.0,
-        zoneout_c: float = 0.0,
-        device=None,
-        dtype=None,
-        bptt: str = "manual",
-    ) -> None:
-        super().__init__(
-            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-            device, dtype, bptt, rates={"zoneout_h": zoneout_h, "zoneout_c": zoneout_c},
-        )  # fmt: skip
+    KEY = "zoneout"
+    OWN = {"zoneout_h": 0.0, "zoneout_c": 0.0}
 
     def _draw(self, empty: Tensor, rate: float) -> Tensor:
         return empty.bernoulli_(rate)  # 1: keep the previous value

@@ -37,15 +37,9 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from cmdline import Parser, launched_lead
 from tasks import checkpoint, config, files, loop, parallel
 from tasks.errors import BadInput, RunFailed
-
-
-class Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line on stderr and exit status 2."""
-
-    def error(self, message: str) -> typing.NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n" if parallel.launched_lead() else None)
 
 
 def add_config_flags(parser: argparse.ArgumentParser, cls: type) -> None:
@@ -86,7 +80,7 @@ def add_config_flags(parser: argparse.ArgumentParser, cls: type) -> None:
             required=r.required,
             default=argparse.SUPPRESS,
             metavar=None if r.choices else f.name.upper(),
-            help=helps[f.name],
+            help=helps[f.name] + (f": {r.vocabulary()}" if r.vocabulary else ""),
         )
 
 
@@ -347,7 +341,7 @@ def run(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
     run returns 130. Returns the exit status."""
     args = parser.parse_args(argv)
     prog = args.prog  # the command's own, e.g. "python -m tasks.patterns seq2seq train"
-    say = parallel.launched_lead()  # under torchrun, rank 0 alone says what happened
+    say = launched_lead()  # under torchrun, rank 0 alone says what happened
     try:
         return args.run(args)
     except BadInput as error:

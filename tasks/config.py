@@ -2,7 +2,7 @@
 
     @dataclass
     class TextConfig:
-        cell: str = "lstm"  # recurrent layer: rnn (Elman, tanh) | lstm | gru
+        cell: str = "lstm"  # recurrent layer, by its cell key
         hidden_size: int = 384  # H: width of h_t (and of the LSTM's cell state c_t)
         max_chars: int = option(0, check=at_least(0))  # use only the first N characters; 0 = all
 
@@ -33,7 +33,7 @@ from typing import Any
 
 from tasks import init
 from tasks.errors import BadInput
-from tasks.impl import CELLS, IMPLS, check_cell
+from tasks.impl import IMPLS, NAMES, check_cell, choice, help_text
 from tasks.parallel import DEVICES
 
 Check = Callable[[Any], None]  # raises ValueError("must be ...") for a value it rejects
@@ -88,12 +88,13 @@ class Rule:
     choices: tuple[str, ...] | None = None  # the allowed values, for a field of names
     resumable: bool = False  # may ``--resume`` change it (the budget, the implementation)
     required: bool = False  # must the flag be given (a field without a sensible default)
+    vocabulary: Callable[[], str] | None = None  # what each choice means, for --help
 
 
 # The rules of the fields every task has, by name: a task config just declares the field.
 SHARED = {
     "impl": Rule(choices=IMPLS, resumable=True),
-    "cell": Rule(choices=tuple(CELLS)),
+    "cell": Rule(choices=NAMES, vocabulary=help_text),  # tasks/impl.py: scratch's registry
     "hidden_size": Rule(at_least(1)),
     "num_layers": Rule(at_least(1)),
     "dropout": Rule(probability),
@@ -167,7 +168,7 @@ def validate(cfg: Any) -> None:
     if hasattr(cfg, "impl") and hasattr(cfg, "cell"):
         check_cell(cfg.impl, cfg.cell)
     if hasattr(cfg, "init") and hasattr(cfg, "cell"):
-        cell = CELLS[cfg.cell]
+        cell = choice(cfg.cell)
         init.check(cfg.init, getattr(cfg, "forget_bias", None), cell.kind, cell.layer)
     if hasattr(cfg, "check"):
         cfg.check()

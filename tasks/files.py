@@ -22,6 +22,7 @@ from typing import IO, Any
 
 from matplotlib.figure import Figure
 
+from cmdline import reason
 from tasks.errors import BadInput, RunFailed
 
 TEMPORARY = ".{name}.*.tmp"  # what an interrupted atomic write can leave behind
@@ -32,12 +33,6 @@ class WriteFailed(RunFailed):
 
     def __init__(self, path: Path, error: OSError):
         super().__init__(f"cannot write {path}: {reason(error)}")
-
-
-def reason(error: OSError) -> str:
-    """An OSError's cause in words, e.g. 'no space left on device'."""
-    text = error.strerror or str(error) or type(error).__name__
-    return text[0].lower() + text[1:]
 
 
 def write_bytes(path: Path, write: Callable[[IO[bytes]], object]) -> None:

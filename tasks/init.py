@@ -63,11 +63,15 @@ def _own(module: nn.Module, name: str) -> bool:
 
 
 def cell_of(layer: nn.Module) -> str:
-    """ "RNN", "LSTM", "GRU" or "minimal" (no W_hh): the kind of cell a layer runs, from its
-    gate count (a variant counts as the core cell it varies: its gates are that cell's)."""
+    """ "RNN", "LSTM", "GRU", "minimal" (no W_hh) or "vector" (W_hh a vector u, the IndRNN's):
+    the kind of cell a layer runs, from its gate count (a variant counts as the core cell it
+    varies: its gates are that cell's)."""
     own = dict(layer.named_parameters(recurse=False))
-    if not any(n.startswith("weight_hh") for n in own):
+    recurrent = [p for n, p in own.items() if n.startswith("weight_hh")]
+    if not recurrent:
         return "minimal"
+    if recurrent[0].dim() == 1:
+        return "vector"
     first = next(p for n, p in own.items() if n.startswith("weight_ih"))
     gates = first.shape[0] // layer.hidden_size
     return GATED.get(gates, f"{gates}-gate cell")
@@ -76,8 +80,8 @@ def cell_of(layer: nn.Module) -> str:
 def check(scheme: str, forget_bias: float | None, kind: str, name: str | None = None) -> None:
     """``BadInput`` for a pairing that does not exist: identity weights outside an Elman RNN, a
     forget bias outside the LSTMs, any scheme on a minimal RNN (it has no W_hh, which the
-    schemes are about). ``kind``: "RNN", "LSTM", "GRU" or "minimal"; ``name``: the layer's own
-    name for the message (``kind`` if None)."""
+    schemes are about) or on the IndRNN's vector W_hh. ``kind``: as ``cell_of`` says; ``name``:
+    the layer's own name for the message (``kind`` if None)."""
     name = name or kind
     if scheme not in SCHEMES:
         raise BadInput(f"--init {scheme}: expected one of {', '.join(SCHEMES)}")
@@ -86,10 +90,15 @@ def check(scheme: str, forget_bias: float | None, kind: str, name: str | None = 
             f"--init {scheme}: the {name} has no recurrent weights W_hh, which the schemes "
             "are about: leave --init default"
         )
+    if scheme != "default" and kind == "vector":
+        raise BadInput(
+            f"--init {scheme}: the {name}'s recurrent weight W_hh is a vector u, not the matrix "
+            "the schemes draw: leave --init default"
+        )
     if scheme == "identity" and kind != "RNN":
         raise BadInput(
             f"--init identity is for Elman RNNs (Le et al. 2015), not the {name}: "
-            "use --cell rnn, or another --init"
+            "use --cell rnn_tanh or rnn_relu, or another --init"
         )
     if forget_bias is not None and kind != "LSTM":
         raise BadInput(

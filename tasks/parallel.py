@@ -47,11 +47,6 @@ def launched() -> int:
     return int(os.environ.get("WORLD_SIZE", "1"))
 
 
-def launched_lead() -> bool:
-    """Whether this is the process of rank 0 (or the only one): it alone writes and prints."""
-    return int(os.environ.get("RANK", "0")) == 0
-
-
 def device(choice: str) -> torch.device:
     """The device that ``--device choice`` names for this process: ``auto`` is CUDA when a GPU
     is present, else the CPU; under torchrun each process on a machine takes GPU ``LOCAL_RANK``.

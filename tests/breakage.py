@@ -19,10 +19,10 @@ def _flip_fused(d_a):
     return torch.cat([-d_a[:, :H], d_a[:, H:]], dim=1)
 
 
-def broken_lstm(monkeypatch, step: bool = True, fast: bool = True) -> None:
-    """Replace the LSTM's declaration by one whose step backward, fast backward, or both have
+def broken_lstm(monkeypatch, step: bool = True, manual_loop: bool = True) -> None:
+    """Replace the LSTM's declaration by one whose step backward, manual loop's backward, or both have
     the sign of d_a_o flipped (on d_x̂ only: W_hh's gradient stays right)."""
-    cell = registry.CELLS["LSTM"]
+    cell = registry.CELLS["lstm"]
     changes = {}
     if step:
 
@@ -31,11 +31,11 @@ def broken_lstm(monkeypatch, step: bool = True, fast: bool = True) -> None:
             return back._replace(d_x_proj=_flip(back.d_x_proj))
 
         changes["step_backward"] = step_backward
-    if fast:
+    if manual_loop:
 
         def backward(*args):
-            (d_A,), *rest = cell.fast.backward(*args)
+            (d_A,), *rest = cell.manual_loop.backward(*args)
             return ((_flip_fused(d_A),), *rest)
 
-        changes["fast"] = replace(cell.fast, backward=backward)
-    monkeypatch.setitem(registry.CELLS, "LSTM", replace(cell, **changes))
+        changes["manual_loop"] = replace(cell.manual_loop, backward=backward)
+    monkeypatch.setitem(registry.CELLS, "lstm", replace(cell, **changes))

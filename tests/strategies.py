@@ -2,7 +2,7 @@
 
 from hypothesis import strategies as st
 
-from compare.harness import LAYER_CELLS, STEP_CELLS, Case
+from compare.harness import CELLS, Case
 from scratch.checks import BPTT_CHOICES
 
 
@@ -17,7 +17,7 @@ def lengths_for(draw, batch: int, seq_len: int, enforce_sorted: bool) -> tuple[i
 @st.composite
 def layer_cases(draw, full: bool = True, max_len: int = 30) -> Case:
     """A recurrent layer configuration. full=False keeps to one layer, one direction, 3-D input."""
-    cell = draw(st.sampled_from(LAYER_CELLS))
+    cell = draw(st.sampled_from(CELLS))
     hidden = draw(st.integers(1, 8))
     seq_len = draw(st.integers(1, max_len))
     batch = draw(st.integers(1, 5))
@@ -54,7 +54,8 @@ def layer_cases(draw, full: bool = True, max_len: int = 30) -> Case:
 def step_cases(draw) -> Case:
     """A cell (one time step) configuration."""
     return Case(
-        cell=draw(st.sampled_from(STEP_CELLS)),
+        cell=draw(st.sampled_from(CELLS)),
+        step=True,
         input_size=draw(st.integers(1, 8)),
         hidden_size=draw(st.integers(1, 8)),
         batch=draw(st.integers(1, 5)),

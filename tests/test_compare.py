@@ -27,14 +27,14 @@ SMALL_RUN = [
 
 
 def test_quick_run_writes_report_json_and_figures(tmp_path):
-    status = main(["--quick", "--cells", "lstm,gru_cell,gru", *SMALL_RUN, "--out", str(tmp_path)])
+    status = main(["--quick", "--cells", "lstm,gru:step,gru", *SMALL_RUN, "--out", str(tmp_path)])
     assert status == 0
     for name in ("report.md", "results.json", "equiv_heatmap.png", "bench_time.png"):
         assert (tmp_path / name).stat().st_size > 0
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["passed"]
     rows = results["equivalence"]["matrix"]
-    assert {row["cell"] for row in rows} == {"lstm", "gru_cell", "gru"}
+    assert {row["cell"] for row in rows} == {"lstm", "gru:step", "gru"}
     assert {(r["case"]["dtype"], r["case"]["bptt"]) for r in rows} == {
         (d, b) for d in ("float64", "float32") for b in ("manual", "readable", "autograd")
     }
@@ -49,7 +49,7 @@ def test_broken_lstm_backward_fails_exactly_the_manual_lstm_rows(tmp_path, monke
     assert main(["equiv", "--out", str(tmp_path), "--no-progress"]) == 1
 
     rows = json.loads((tmp_path / "results.json").read_text())["equivalence"]["matrix"]
-    lstm_cells = {"lstm", equiv.LSTM_PROJ, "lstm_cell"}
+    lstm_cells = {"lstm", "lstm:proj", "lstm:step"}
     for row in rows:
         broken = row["cell"] in lstm_cells and row["case"]["bptt"] != "autograd"
         assert row["passed"] is not broken, row["label"]

@@ -68,7 +68,10 @@ def test_validate_names_the_flag_and_the_reason():
         (DemoConfig(hidden_size=0), "--hidden-size 0: must be at least 1, got 0"),
         (DemoConfig(window=1), "--window 1: must be at least 2, got 1"),
         (DemoConfig(names=["a", "b", "a"]), "--names a b a: names a more than once"),
-        (DemoConfig(cell="tree"), "--cell tree: 'tree' is not one of rnn, lstm, gru"),
+        (
+            DemoConfig(cell="tree"),
+            "--cell tree: 'tree' is not one of rnn_tanh, rnn_relu, lstm, gru",
+        ),
     ]
     for cfg, says in cases:
         with pytest.raises(BadInput, match=says):

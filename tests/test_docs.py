@@ -140,7 +140,7 @@ def test_every_equation_label_of_the_docs_is_computed_in_the_code():
     for page in PAGES:
         in_docs |= labels_in(page.read_text(encoding="utf-8"))
     in_code = set()
-    for path in (ROOT / "scratch").glob("*.py"):
+    for path in (ROOT / "scratch").rglob("*.py"):
         in_code |= labels_in(comments_and_docstrings(path))
     assert in_docs, "the docs name no equation labels: the pattern is broken"
     assert not in_docs - in_code, f"labels no code comment cites: {sorted(in_docs - in_code)}"
@@ -157,7 +157,7 @@ def test_one_minus_glyph_in_docs_and_comments():
         for n, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1):
             if ASCII_MINUS.search(line) and "python -m" not in line:
                 offenders.append(f"{page.name}:{n}: {line.strip()}")
-    for path in (ROOT / "scratch").glob("*.py"):
+    for path in (ROOT / "scratch").rglob("*.py"):
         for line in comments_and_docstrings(path).splitlines():
             if ASCII_MINUS.search(line):
                 offenders.append(f"{path.name}: {line.strip()}")

@@ -37,7 +37,7 @@ EDGE_CASES = [
     Case("rnn_tanh", lengths=(1, 4, 2), seq_len=4, enforce_sorted=False, bidirectional=True),
     Case("lstm", lengths=(6, 6, 6), seq_len=6, proj_size=2, num_layers=2, bidirectional=True),
     Case("gru", batch=0),  # an empty batch runs, as in torch.nn
-    Case("gru_cell", batch=0),
+    Case("gru", step=True, batch=0),
     Case("rnn_relu", num_layers=3, bidirectional=True, batch_first=True, with_hx=False),
     Case("lstm", num_layers=3, dropout=0.5, train=True, bidirectional=True),
 ]

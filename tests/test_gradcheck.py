@@ -25,7 +25,7 @@ def layer_inputs(mode, batch_sizes, bias, proj_size, I=3, H=4, seed=0):
         return torch.randn(*shape, generator=g, dtype=torch.float64).requires_grad_()
 
     states = [leaf(N, P)] + [leaf(N, H) for _ in cell.states[1:]]
-    weights = [leaf(gates, I), leaf(gates, P)]
+    weights = [leaf(gates, I), leaf(gates, P) if cell.recurrent_weight == "matrix" else leaf(H)]
     weights += [leaf(gates), leaf(gates)] if bias else [None, None]
     weights += [leaf(P, H) if proj_size else None]
     return cell, [leaf(sum(batch_sizes), I), *states, *weights]
@@ -52,7 +52,7 @@ def test_cell_step_backward(mode, bias):
 
 
 def test_lstm_projection_step_backward():
-    check("LSTM", [3], reverse=False, proj_size=2)
+    check("lstm", [3], reverse=False, proj_size=2)
 
 
 @pytest.mark.parametrize("reverse", [False, True])
@@ -63,7 +63,7 @@ def test_unrolled_layer_backward(mode, reverse):
 
 @pytest.mark.parametrize("reverse", [False, True])
 def test_unrolled_lstm_with_projection(reverse):
-    check("LSTM", [3, 2, 2, 1], reverse, proj_size=2)
+    check("lstm", [3, 2, 2, 1], reverse, proj_size=2)
 
 
 @pytest.mark.parametrize("bptt", ["readable", "manual"])

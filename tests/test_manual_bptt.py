@@ -4,8 +4,8 @@ import pytest
 import torch
 
 import scratch
+import scratch.fast.blocks
 import scratch.function
-import scratch.steps
 from compare.harness import Case, compare_case
 from tests.breakage import broken_lstm
 
@@ -39,7 +39,7 @@ def test_hand_written_backward_is_called(monkeypatch, bptt):
     original = scratch.function.layer_backward
 
     def counting(*args, **kwargs):
-        calls.append(args[1])  # whether it ran the fast loop
+        calls.append(args[1] == "manual")  # whether it ran the manual loop
         return original(*args, **kwargs)
 
     monkeypatch.setattr(scratch.function, "layer_backward", counting)
@@ -51,18 +51,18 @@ def test_hand_written_backward_is_called(monkeypatch, bptt):
 @pytest.mark.parametrize(
     "broken, fails, passes",
     [
-        # the fast loop: layers under "manual" only
-        ({"step": False}, [Case("lstm")], [Case("lstm", bptt="readable"), Case("lstm_cell")]),
+        # the manual loop: layers under "manual" only
+        ({"step": False}, [Case("lstm")], [Case("lstm", bptt="readable"), Case("lstm", step=True)]),
         # the step pair: cells, and layers under "readable"
         (
-            {"fast": False},
-            [Case("lstm_cell"), Case("lstm", bptt="readable")],
-            [Case("lstm"), Case("lstm_cell", bptt="autograd")],
+            {"manual_loop": False},
+            [Case("lstm", step=True), Case("lstm", bptt="readable")],
+            [Case("lstm"), Case("lstm", step=True, bptt="autograd")],
         ),
     ],
 )
 def test_broken_backward_shows_only_where_it_is_used(monkeypatch, broken, fails, passes):
-    """Layers run the fast loop under bptt="manual", the step pair under "readable", and cells
+    """Layers run the manual loop under bptt="manual", the step pair under "readable", and cells
     the step pair: breaking one breaks only its users, and only their gradients."""
     broken_lstm(monkeypatch, **broken)
     for case in fails:
@@ -90,10 +90,10 @@ def test_gradient_of_unused_output_is_zero_not_missing():
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn_tanh", "lstm_proj"])
 @pytest.mark.parametrize("block", [1, 100, 300])
 def test_factors_in_blocks_of_steps_change_no_gradient(monkeypatch, cell, block):
-    """The fast loops form their factors a run of steps at a time (steps.BLOCK_ELEMENTS); runs of
+    """The fast loops form their factors a run of steps at a time (scratch.fast.blocks.BLOCK_ELEMENTS); runs of
     one step, or of a few that start and end inside packed, shrinking batches, in both
     directions, give torch.nn's numbers as one run does."""
-    monkeypatch.setattr(scratch.steps, "BLOCK_ELEMENTS", block)
+    monkeypatch.setattr(scratch.fast.blocks, "BLOCK_ELEMENTS", block)
     lstm_proj = cell == "lstm_proj"
     case = Case(
         "lstm" if lstm_proj else cell,

@@ -14,8 +14,10 @@ from learn.exercises import CHAPTERS, EXERCISES
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
-# the nav's sections that hold the learning path's chapters; a page of theirs is a chapter
+# the nav's sections that hold the learning path's chapters; a page of theirs is a chapter,
+# unless it is a how-to named here with the reason it has no lesson to run
 PATH_SECTIONS = ("The cells", "Proving equality", "The tasks", "Beyond torch.nn")
+NOT_CHAPTERS = {"adding-a-cell.md": "a contributor's checklist of the files a new cell touches"}
 
 
 class _Loader(yaml.SafeLoader):
@@ -44,7 +46,7 @@ def section(name: str) -> list:
 
 def chapter_pages() -> list[str]:
     """The chapters' pages: the learning path's sections, and a start page wherever it is."""
-    chapters = [p for s in PATH_SECTIONS for p in pages(section(s))]
+    chapters = [p for s in PATH_SECTIONS for p in pages(section(s)) if p not in NOT_CHAPTERS]
     return ["start.md"] * ("start.md" in pages(nav())) + chapters
 
 

@@ -13,7 +13,7 @@ from scratch.fast import scan
 from scratch.function import run_layer
 from scratch.registry import CELLS
 
-MINIMAL = ["MINGRU", "MINLSTM"]
+MINIMAL = ["mingru", "minlstm"]
 
 
 def loop(a, b, reverse):

@@ -57,7 +57,7 @@ BAD_FLAGS = [
     (["--lr", "nan"], "--lr: must be a positive finite number, got nan"),
     (["--clip", "0"], "--clip: must be a positive finite number"),
     (["--clip-mode", "sometimes"], "--clip-mode: 'sometimes' is not one of norm, value, none"),
-    (["--cell", "qrnn"], "--cell: 'qrnn' is not one of rnn, lstm, gru"),
+    (["--cell", "qrnn"], "--cell: 'qrnn' is not one of rnn_tanh, rnn_relu, lstm, gru"),
     (["--cell", "lnlstm", "--impl", "reference"], "--cell lnlstm exists only in scratch, not in"),
     (["--impl", "numpy"], "--impl: 'numpy' is not one of scratch, reference"),
     (["--epochs", "0"], "--epochs: must be at least 1"),

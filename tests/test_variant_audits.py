@@ -19,7 +19,7 @@ LSTM_CASE = Case("lstm", input_size=3, hidden_size=4, num_layers=2, bidirectiona
 
 def own_names(module) -> set[str]:
     """The parameters torch.nn's layer does not have."""
-    own = {p.kind for p in CELLS[module.mode].extra}
+    own = {p.kind for p in CELLS[module.mode.lower()].extra}
     return {n for n, _ in module.named_parameters() if n.rsplit("_l", 1)[0] in own}
 
 
@@ -346,6 +346,6 @@ def test_bad_masks_say_what_was_expected(masks, message):
 @pytest.mark.parametrize("name", ["VariationalLSTM", "ZoneoutLSTM"])
 @pytest.mark.parametrize("rate", [-0.1, 1.5, "0.2", True])
 def test_bad_rates(name, rate):
-    option = scratch.__dict__[name].RATES[0]
+    option = next(iter(scratch.__dict__[name].OWN))
     with pytest.raises(ValueError, match=f"{option} should be a probability in"):
         getattr(scratch, name)(3, 4, **{option: rate})

@@ -18,12 +18,13 @@ from scratch.registry import CELLS
 from tests import variant_references
 from tests.strategies import layer_cases
 
-VARIANTS = {  # public name -> (registry mode, the options its masks need)
-    "LayerNormLSTM": ("LNLSTM", {}),
-    "PeepholeLSTM": ("PEEPHOLE", {}),
-    "ChoGRU": ("CHOGRU", {}),
-    "VariationalLSTM": ("VARIATIONAL", {"dropout_input": 0.3, "dropout_hidden": 0.4}),
-    "ZoneoutLSTM": ("ZONEOUT", {"zoneout_h": 0.3, "zoneout_c": 0.2}),
+VARIANTS = {  # public name -> (registry key, the options its masks need)
+    "LayerNormLSTM": ("lnlstm", {}),
+    "PeepholeLSTM": ("peephole", {}),
+    "ChoGRU": ("chogru", {}),
+    "VariationalLSTM": ("variational", {"dropout_input": 0.3, "dropout_hidden": 0.4}),
+    "ZoneoutLSTM": ("zoneout", {"zoneout_h": 0.3, "zoneout_c": 0.2}),
+    "IndRNN": ("indrnn", {}),
 }
 TOL = 1e-12
 f64 = torch.float64
@@ -41,7 +42,7 @@ def build(name: str, seed: int = 0, input_size=3, hidden_size=4, randomise=True,
     options = VARIANTS[name][1] | kwargs
     module = getattr(scratch, name)(input_size, hidden_size, dtype=f64, **options)
     if randomise:
-        own = {p.kind for p in CELLS[module.mode].extra}
+        own = {p.kind for p in CELLS[module.mode.lower()].extra}
         with torch.no_grad():
             for pname, param in module.named_parameters():
                 if pname.rsplit("_l", 1)[0] in own:
@@ -63,7 +64,8 @@ def layer_inputs(mode, batch_sizes, I=2, H=3, seed=0):
 
     G = cell.num_gates * H
     tensors = [leaf(T, I), *(leaf(N, H) for _ in cell.states)]
-    tensors += [leaf(G, I), leaf(G, H), leaf(G), leaf(G), None]
+    W_hh = leaf(G, H) if cell.recurrent_weight == "matrix" else leaf(H)  # the IndRNN's u: (H,)
+    tensors += [leaf(G, I), W_hh, leaf(G), leaf(G), None]
     tensors += [leaf(*p.shape(H)) for p in cell.extra]
     masks = {}
     for name, kind in cell.masks.items():
@@ -159,12 +161,12 @@ def test_bptt_modes_agree(drawn):
 def given_masks(module, L: int, N: int, seed: int = 0) -> dict | None:
     """Random masks for every layer and direction in forward's layout, or None if the cell
     reads none: dropout masks 0 or 1/(1 − p), zoneout masks 0 or 1."""
-    cell = CELLS[module.mode]
+    cell = CELLS[module.mode.lower()]
     if not cell.masks:
         return None
     g = torch.Generator().manual_seed(seed)
     D = 2 if module.bidirectional else 1
-    rates = dict(zip(cell.masks, (getattr(module, a) for a in module.RATES), strict=True))
+    rates = dict(zip(cell.masks, (getattr(module, a) for a in module.OWN), strict=True))
     masks = {}
     for layer in range(module.num_layers):
         width = module.input_size if layer == 0 else D * module.hidden_size
@@ -182,7 +184,7 @@ def given_masks(module, L: int, N: int, seed: int = 0) -> dict | None:
 def states(module, N: int, seed: int) -> tuple:
     g = torch.Generator().manual_seed(seed)
     D = 2 if module.bidirectional else 1
-    n = len(CELLS[module.mode].states)
+    n = len(CELLS[module.mode.lower()].states)
     shape = (module.num_layers * D, N, module.hidden_size)
     return tuple(torch.randn(shape, generator=g, dtype=f64).requires_grad_() for _ in range(n))
 

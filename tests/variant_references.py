@@ -92,12 +92,25 @@ def zoneout(x, h, c, p, masks):
     return torch.stack(ys), (h, c)
 
 
+def indrnn(x, h, p, masks=None):
+    """Li et al. (2018), eq. (2): h_t = σ(W x_t + u ⊙ h_{t−1} + b), σ = relu; each unit n reads
+    only its own h_{t−1,n}, through the scalar u_n."""
+    b = 0 if p["bias_ih"] is None else p["bias_ih"] + p["bias_hh"]
+    ys = []
+    for x_t in x:
+        pre = [x_t @ p["weight_ih"][n] + p["weight_hh"][n] * h[:, n] for n in range(h.shape[1])]
+        h = torch.relu(torch.stack(pre, dim=1) + b)
+        ys.append(h)
+    return torch.stack(ys), (h,)
+
+
 REFERENCES = {
     "LayerNormLSTM": lnlstm,
     "PeepholeLSTM": peephole,
     "ChoGRU": chogru,
     "VariationalLSTM": variational,
     "ZoneoutLSTM": zoneout,
+    "IndRNN": indrnn,
 }
 
 

@@ -17,8 +17,8 @@ into x̂_t = x_t W_ihᵀ + b_ih + b_hh (unroll.py). W_hh's rows split as W_hr,z 
 import torch
 from torch import Tensor
 
-from scratch.declaration import Cell, FastLoop, Product, StepBackward, Weights
-from scratch.fast.chogru import chogru_layer_backward, chogru_layer_forward
+from scratch.declaration import Cell, Product, StepBackward, Weights
+from scratch.fast.chogru import CHOGRU_LOOP
 
 
 # --8<-- [start:chogru_step]
@@ -56,11 +56,13 @@ def chogru_step_backward(d_state: tuple, w: Weights, saved: tuple):
 
 
 CHOGRU_CELL = Cell(
-    mode="CHOGRU",
+    key="chogru",
+    about="the GRU as Cho et al. wrote it",
+    layer="ChoGRU",
     gates=("r", "z", "n"),
     states=("h",),
     x_proj_biases=("bias_ih", "bias_hh"),  # both fold: no bias inside the reset product
     step=chogru_step,
     step_backward=chogru_step_backward,
-    fast=FastLoop(chogru_layer_forward, chogru_layer_backward),
+    manual_loop=CHOGRU_LOOP,
 )

@@ -11,8 +11,8 @@ from functools import partial
 import torch
 from torch import Tensor
 
-from scratch.declaration import Cell, FastLoop, Product, StepBackward, Weights
-from scratch.fast.elman import elman_layer_backward, elman_layer_forward
+from scratch.declaration import Cell, Product, StepBackward, Weights
+from scratch.fast.elman import ELMAN_LOOPS
 
 
 # --8<-- [start:elman_step]
@@ -43,19 +43,20 @@ def elman_step_backward(d_state: tuple, w: Weights, saved: tuple, nonlinearity: 
 
 
 def _declare(nonlinearity: str) -> Cell:
-    """The Elman cell with one nonlinearity: torch.nn's modes RNN_TANH and RNN_RELU."""
-    relu = nonlinearity == "relu"
+    """The Elman cell with one nonlinearity: keys rnn_tanh and rnn_relu, torch.nn's modes
+    RNN_TANH and RNN_RELU in lower case; both are scratch.RNN, told apart by its nonlinearity."""
     return Cell(
-        mode=f"RNN_{nonlinearity.upper()}",
+        key=f"rnn_{nonlinearity}",
         gates=("h",),
         states=("h",),
         x_proj_biases=("bias_ih", "bias_hh"),  # both biases fold into x̂
         step=partial(elman_step, nonlinearity=nonlinearity),
         step_backward=partial(elman_step_backward, nonlinearity=nonlinearity),
         torch_nn="RNN",
-        fast=FastLoop(
-            partial(elman_layer_forward, relu=relu), partial(elman_layer_backward, relu=relu)
-        ),
+        manual_loop=ELMAN_LOOPS[nonlinearity],
+        about=f"Elman RNN, {nonlinearity}",
+        layer="RNN",
+        layer_options={"nonlinearity": nonlinearity},
     )
 
 

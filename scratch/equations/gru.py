@@ -14,8 +14,8 @@ reset gate into (h_{t−1} W_hnᵀ + b_hn), bias included.
 import torch
 from torch import Tensor
 
-from scratch.declaration import Cell, FastLoop, Product, StepBackward, Weights
-from scratch.fast.gru import gru_layer_backward, gru_layer_forward
+from scratch.declaration import Cell, Product, StepBackward, Weights
+from scratch.fast.gru import GRU_LOOP
 
 
 # --8<-- [start:gru_step]
@@ -60,12 +60,14 @@ def gru_step_backward(d_state: tuple, w: Weights, saved: tuple):
 
 
 GRU_CELL = Cell(
-    mode="GRU",
+    key="gru",
+    about="gated recurrent unit",
+    layer="GRU",
     gates=("r", "z", "n"),
     states=("h",),
     x_proj_biases=("bias_ih",),  # b_hh stays inside the step: r_t ⊙ (h_{t−1} W_hnᵀ + b_hn)
     step=gru_step,
     step_backward=gru_step_backward,
-    fast=FastLoop(gru_layer_forward, gru_layer_backward, step_products=(2, 1)),
+    manual_loop=GRU_LOOP,
     torch_nn="GRU",
 )

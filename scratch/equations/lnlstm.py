@@ -17,15 +17,14 @@ LN(z; γ, β) = γ ⊙ (z − μ) / √(σ² + ε) + β over each row (N0), laye
 import torch
 from torch import Tensor
 
-from scratch.declaration import Cell, ExtraParam, FastLoop, Product, StepBackward, Weights
+from scratch.declaration import Cell, ExtraParam, Product, StepBackward, Weights
 from scratch.equations.layer_norm import layer_norm, layer_norm_backward
-from scratch.fast.lnlstm import lnlstm_layer_backward, lnlstm_layer_forward
-from scratch.fast.lstm import FUSED_ORDER
+from scratch.fast.lnlstm import LNLSTM_LOOP
 
 
 # --8<-- [start:lnlstm_step]
 def lnlstm_step(x_proj: Tensor, state: tuple, w: Weights):
-    """One step forward. x_proj: x̂_t = x_t W_ihᵀ (N, 4H). Returns (h_t, c_t) and the tape."""
+    """One step forward. x_proj: x̂_t = x_t W_ihᵀ (N, 4H). Returns (h_t, c_t) and what it saved."""
     h_prev, c_prev = state
     ln = w.extra
     a_ih, ln_ih = layer_norm(x_proj, ln["ln_ih_weight"], ln["ln_ih_bias"])  # (N1) LN_ih(x̂_t)
@@ -85,13 +84,15 @@ def lnlstm_step_backward(d_state: tuple, w: Weights, saved: tuple):
 
 
 LNLSTM_CELL = Cell(
-    mode="LNLSTM",
+    key="lnlstm",
+    about="layer-normalised LSTM",
+    layer="LayerNormLSTM",
     gates=("i", "f", "g", "o"),
     states=("h", "c"),
     x_proj_biases=(),  # the biases come after the normalisation, inside the step
     step=lnlstm_step,
     step_backward=lnlstm_step_backward,
-    fast=FastLoop(lnlstm_layer_forward, lnlstm_layer_backward, gate_order=FUSED_ORDER),
+    manual_loop=LNLSTM_LOOP,
     extra=(  # gains (4H,) or (H,) start at 1 and biases at 0, as torch.nn.LayerNorm's
         ExtraParam("ln_ih_weight", lambda H: (4 * H,), "ones", gate_stacked=True),
         ExtraParam("ln_ih_bias", lambda H: (4 * H,), "zeros", gate_stacked=True),

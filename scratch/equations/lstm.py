@@ -13,8 +13,8 @@ for all t before the loop. With a projection (proj_size > 0) the state h_t is m_
 import torch
 from torch import Tensor
 
-from scratch.declaration import Cell, FastLoop, Product, StepBackward, Weights
-from scratch.fast.lstm import FUSED_ORDER, lstm_layer_backward, lstm_layer_forward
+from scratch.declaration import Cell, Product, StepBackward, Weights
+from scratch.fast.lstm import LSTM_LOOP
 
 
 # --8<-- [start:lstm_step]
@@ -68,12 +68,14 @@ def lstm_step_backward(d_state: tuple, w: Weights, saved: tuple):
 
 
 LSTM_CELL = Cell(
-    mode="LSTM",
+    key="lstm",
+    about="long short-term memory",
+    layer="LSTM",
     gates=("i", "f", "g", "o"),
     states=("h", "c"),
     x_proj_biases=("bias_ih", "bias_hh"),  # both biases fold into x̂
     step=lstm_step,
     step_backward=lstm_step_backward,
-    fast=FastLoop(lstm_layer_forward, lstm_layer_backward, gate_order=FUSED_ORDER),
+    manual_loop=LSTM_LOOP,
     torch_nn="LSTM",
 )

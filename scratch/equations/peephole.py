@@ -17,9 +17,8 @@ With w_ci = w_cf = w_co = 0 this is torch.nn.LSTM; the peepholes start there (de
 import torch
 from torch import Tensor
 
-from scratch.declaration import Cell, ExtraParam, FastLoop, Product, StepBackward, Weights
-from scratch.fast.lstm import FUSED_ORDER
-from scratch.fast.peephole import peephole_layer_backward, peephole_layer_forward
+from scratch.declaration import Cell, ExtraParam, Product, StepBackward, Weights
+from scratch.fast.peephole import PEEPHOLE_LOOP
 
 
 # --8<-- [start:peephole_step]
@@ -65,13 +64,15 @@ def peephole_step_backward(d_state: tuple, w: Weights, saved: tuple):
 
 
 PEEPHOLE_CELL = Cell(
-    mode="PEEPHOLE",
+    key="peephole",
+    about="LSTM with peephole connections",
+    layer="PeepholeLSTM",
     gates=("i", "f", "g", "o"),
     states=("h", "c"),
     x_proj_biases=("bias_ih", "bias_hh"),  # both biases fold into x̂, as in the LSTM
     step=peephole_step,
     step_backward=peephole_step_backward,
-    fast=FastLoop(peephole_layer_forward, peephole_layer_backward, gate_order=FUSED_ORDER),
+    manual_loop=PEEPHOLE_LOOP,
     extra=tuple(  # shape (H,); zeros: the peephole LSTM starts as torch.nn.LSTM
         ExtraParam(kind, lambda H: (H,), "zeros")
         for kind in ("weight_ci", "weight_cf", "weight_co")

@@ -15,9 +15,9 @@ mask m_x multiplies x_t before the input projection, which unroll.py does for al
 
 from torch import Tensor
 
-from scratch.declaration import Cell, FastLoop, Weights
+from scratch.declaration import Cell, Weights
 from scratch.equations.lstm import lstm_step, lstm_step_backward
-from scratch.fast.lstm import FUSED_ORDER, lstm_layer_backward, lstm_layer_forward
+from scratch.fast.lstm import LSTM_LOOP
 
 
 # --8<-- [start:variational_step]
@@ -38,25 +38,19 @@ def variational_step_backward(d_state: tuple, w: Weights, saved: tuple):
     return back._replace(d_state_prev=(d_h_prev, d_c_prev))
 
 
-def variational_layer_forward(x_proj, state0, w, steps):
-    """The fast loop: fast/lstm.py's, reading h_{t−1} through m_h."""
-    return lstm_layer_forward(x_proj, state0, w, steps, h_mask=w.masks["h"])
-
-
-def variational_layer_backward(d_Y, d_state_n, w, steps, saved, record):
-    return lstm_layer_backward(d_Y, d_state_n, w, steps, saved, record, h_mask=w.masks["h"])
-
-
 # --8<-- [start:variational_cell]
 VARIATIONAL_CELL = Cell(
-    mode="VARIATIONAL",
+    key="variational",
+    about="LSTM with variational dropout on x and h",
+    layer="VariationalLSTM",
     gates=("i", "f", "g", "o"),
     states=("h", "c"),
     x_proj_biases=("bias_ih", "bias_hh"),
     step=variational_step,
     step_backward=variational_step_backward,
-    fast=FastLoop(variational_layer_forward, variational_layer_backward, gate_order=FUSED_ORDER),
+    manual_loop=LSTM_LOOP,  # the LSTM's, told to read h_{t−1} through m_h (read_mask)
     masks={"x": "sequence", "h": "sequence"},  # m_x (N, I) and m_h (N, H), one row a sequence
     input_mask="x",  # (V1): unroll.py multiplies x_t by m_x before the projection
+    read_mask="h",  # (V2): the manual loop reads h̃_{t−1} = h_{t−1} ⊙ m_h
 )
 # --8<-- [end:variational_cell]

@@ -15,10 +15,9 @@ At evaluation the masks are their expectations, z_c and z_h.
 import torch
 from torch import Tensor
 
-from scratch.declaration import Cell, FastLoop, Weights
+from scratch.declaration import Cell, Weights
 from scratch.equations.lstm import lstm_step, lstm_step_backward
-from scratch.fast.lstm import FUSED_ORDER
-from scratch.fast.zoneout import zoneout_layer_backward, zoneout_layer_forward
+from scratch.fast.zoneout import ZONEOUT_LOOP
 
 
 # --8<-- [start:zoneout_step]
@@ -48,12 +47,14 @@ def zoneout_step_backward(d_state: tuple, w: Weights, saved: tuple):
 
 
 ZONEOUT_CELL = Cell(
-    mode="ZONEOUT",
+    key="zoneout",
+    about="LSTM with zoneout on h and c",
+    layer="ZoneoutLSTM",
     gates=("i", "f", "g", "o"),
     states=("h", "c"),
     x_proj_biases=("bias_ih", "bias_hh"),
     step=zoneout_step,
     step_backward=zoneout_step_backward,
-    fast=FastLoop(zoneout_layer_forward, zoneout_layer_backward, gate_order=FUSED_ORDER),
+    manual_loop=ZONEOUT_LOOP,
     masks={"h": "step", "c": "step"},  # d^h, d^c: (T_total, H), one row per sequence and step
 )

@@ -10,13 +10,15 @@ The backward computes the derivative factors once for all steps:
     ∂s_t/∂a_r = h_{t−1} ⊙ r_t(1 − r_t)
 in one buffer [d_a_r, d_a_z, d_a_n] that each step overwrites with its gradient:
     d_a_n = d_h ⊙ ∂h/∂a_n    d_a_z = d_h ⊙ ∂h/∂a_z    d_s = d_a_n W_hn    d_a_r = d_s ⊙ ∂s/∂a_r
-    d_h_{t−1} = ∂L/∂y_{t−1} + d_h ⊙ z_t + d_s ⊙ r_t + [d_a_r, d_a_z] W_hr,z        (steps.carry)
+    d_h_{t−1} = ∂L/∂y_{t−1} + d_h ⊙ z_t + d_s ⊙ r_t + [d_a_r, d_a_z] W_hr,z        (blocks.carry)
 The buffer is dL/dx̂ whole; W_hh's gradient is [d_a_r, d_a_z]ᵀ H_prev over d_a_nᵀ S.
 """
 
 import torch
 
+from scratch.declaration import ManualLoop
 from scratch.fast import workspace
+from scratch.fast.blocks import begin_backward, carry, state_grad_views
 from scratch.steps import Steps
 
 
@@ -40,7 +42,7 @@ def chogru_layer_forward(x_proj, state0, w, steps: Steps):
     return Y, (h,), (x_proj, S, Y, state0[0])
 
 
-def chogru_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
+def chogru_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, state_grads):
     """BPTT with the factors in hand. Returns dL/dx̂ (one block), (dL/dh_0,), dL/dW_hh."""
     rzn, S, Y, h0 = saved
     H = S.shape[1]
@@ -56,8 +58,8 @@ def chogru_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
     d_ar, d_az, d_an, d_arz = steps.split_columns(D, H, (0, 1), (1, 2), (2, 3), (0, 2))
     r_s, z_s, d_Ys = steps.split(r), steps.split(z), steps.split(d_Y)
     W_hrz, W_hn = w.W_hh[: 2 * H], w.W_hh[2 * H :]
-    recorded, d_s_buffer = steps.recorded(record, "h"), torch.empty_like(h0)
-    d_h, d_h0, buffers = steps.begin_backward(d_Ys, d_state_n[0], h0)  # d_h: dL/dh_t
+    (recorded,), d_s_buffer = state_grad_views(steps, state_grads, "h"), torch.empty_like(h0)
+    d_h, d_h0, buffers = begin_backward(steps, d_Ys, d_state_n[0], h0)  # d_h: dL/dh_t
     for k, t in enumerate(steps.backward_order):
         if recorded is not None:
             recorded[t].copy_(d_h)
@@ -66,6 +68,9 @@ def chogru_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
         d_s = torch.mm(d_an[t], W_hn, out=d_s_buffer[: d_h.shape[0]])  # (C3) ∂/∂s_t = W_hn
         d_ar[t].mul_(d_s)  # (C2, C1) d_a_r = d_s ⊙ ∂s/∂a_r
         direct = ((d_h, z_s[t]), (d_s, r_s[t]))  # (C4) z_t and (C2) r_t, beside W_hr,z (C1)
-        d_h = steps.carry(t, d_arz[t], W_hrz, d_Ys, d_state_n[0], d_h0, direct, buffers[k % 2])
+        d_h = carry(steps, t, d_arz[t], W_hrz, d_Ys, d_state_n[0], d_h0, direct, buffers[k % 2])
     d_W_hh = torch.cat([D[:, : 2 * H].t() @ H_prev, D[:, 2 * H :].t() @ S])  # (C1), (C3)
     return (D,), (d_h0,), {"weight_hh": d_W_hh}
+
+
+CHOGRU_LOOP = ManualLoop(chogru_layer_forward, chogru_layer_backward)

@@ -5,7 +5,7 @@ which the backward needs. The update h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−
 n_t + z_t ⊙ (h_{t−1} − n_t), which is torch.lerp(n_t, h_{t−1}, z_t).
 
 The backward computes the derivative factors a block of steps at a time, just before BPTT
-reaches them (steps.blocks; docs/performance.md):
+reaches them (blocks.runs; docs/performance.md):
     ∂h_t/∂a_n = (1 − z_t) ⊙ (1 − n_t²)          ∂h_t/∂a_z = (h_{t−1} − n_t) ⊙ z_t(1 − z_t)
     ∂a_n/∂a_r = ĥ_n ⊙ r_t(1 − r_t)
 and a backward step is the chain rule of gru_step_backward with those factors in hand:
@@ -20,7 +20,9 @@ taken in that order (a copy of W_hh per call: 3H × H, against the T_total × 3H
 import torch
 from torch import Tensor
 
+from scratch.declaration import ManualLoop
 from scratch.fast import workspace
+from scratch.fast.blocks import begin_backward, carry, runs, state_grad_views
 from scratch.steps import Steps
 
 
@@ -68,7 +70,7 @@ def gru_factors(rzn, h_proj_n, Y, h0, steps: Steps, out):
     d_hn.copy_(r)  # ∂a_n/∂ĥ_n = r_t; each step multiplies in its d_a_n
 
 
-def gru_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
+def gru_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, state_grads):
     """BPTT with the factors in hand. Returns dL/dx̂ (one column block), (dL/dh_0,), and dL/dW_hh
     and dL/db_hh (through ĥ_t)."""
     rzn, h_proj_n, Y, h0 = saved
@@ -80,9 +82,9 @@ def gru_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
     d_hn, d_ar, d_az, d_an, d_hp = steps.split_columns(D, H, (0, 1), (1, 2), (2, 3), (3, 4), (0, 3))
     W_hh_nrz = _nrz(w.W_hh)  # W_hh's rows n, r, z, as d_ĥ_t's columns
     z_s, d_Ys = steps.split(rzn[:, H : 2 * H]), steps.split(d_Y)
-    recorded = steps.recorded(record, "h")
-    d_h, d_h0, buffers = steps.begin_backward(d_Ys, d_state_n[0], h0)  # d_h: dL/dh_t
-    blocks = steps.blocks(9 * H)  # the factors read 3H + H + H columns, write 4H
+    (recorded,) = state_grad_views(steps, state_grads, "h")
+    d_h, d_h0, buffers = begin_backward(steps, d_Ys, d_state_n[0], h0)  # d_h: dL/dh_t
+    blocks = runs(steps, 9 * H)  # the factors read 3H + H + H columns, write 4H
     for k, t in enumerate(steps.backward_order):
         if t in blocks:  # the first step of a block that BPTT visits: the block's factors
             b, r = blocks[t], blocks[t].rows
@@ -95,7 +97,7 @@ def gru_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
         d_hn[t].mul_(d_a_n)  # d_ĥ_n = d_a_n ⊙ r_t
         # d_h_{t−1} = d_h ⊙ z_t + d_ĥ_t W_hh
         direct = ((d_h, z_s[t]),)
-        d_h = steps.carry(t, d_hp[t], W_hh_nrz, d_Ys, d_state_n[0], d_h0, direct, buffers[k % 2])
+        d_h = carry(steps, t, d_hp[t], W_hh_nrz, d_Ys, d_state_n[0], d_h0, direct, buffers[k % 2])
     d_H = D[:, : 3 * H]  # d_ĥ_t of every step, columns n, r, z
     d_weights = {"weight_hh": _rzn(steps.previous_product(d_H, Y, h0))}  # (G1) Σ d_ĥ_tᵀ h_{t−1}
     if w.b_hh is not None:
@@ -113,3 +115,6 @@ def _rzn(nrz: Tensor) -> Tensor:
     """Gate blocks n, r, z (rows) back to r, z, n."""
     H = nrz.shape[0] // 3
     return torch.cat([nrz[H:], nrz[:H]])
+
+
+GRU_LOOP = ManualLoop(gru_layer_forward, gru_layer_backward, step_products=(2, 1))

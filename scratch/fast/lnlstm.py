@@ -16,8 +16,10 @@ all steps at once, fast.lstm.lstm_factors, here at LN_c(c_t)), and what layer no
 
 import torch
 
+from scratch.declaration import ManualLoop
 from scratch.equations.layer_norm import EPS
-from scratch.fast.lstm import lstm_factors
+from scratch.fast.blocks import begin_backward, carry, state_grad_views
+from scratch.fast.lstm import MANUAL_GATE_ORDER, lstm_factors
 from scratch.steps import Steps
 
 
@@ -42,7 +44,7 @@ def _normalise_backward(d_z_hat, z_hat, rstd, work):
 
 def lnlstm_layer_forward(x_proj, state0, w, steps: Steps):
     """x_proj: x W_ihᵀ for all steps (T_total, 4H), gates o, i, f, g, overwritten by ẑ_ih; W_hh's
-    rows and the gate-stacked gains and biases in that order. Returns outputs, (h_n, c_n), tape."""
+    rows and the gate-stacked gains and biases in that order. Returns outputs, (h_n, c_n), saved."""
     h, c = state0
     H, T = c.shape[1], x_proj.shape[0]
     ln = w.extra
@@ -77,7 +79,7 @@ def lnlstm_layer_forward(x_proj, state0, w, steps: Steps):
     return Y, (h, c), (gates, x_proj, R_ih, Z_hh, R_hh, C, Z_c, R_c, Y, *state0)
 
 
-def lnlstm_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
+def lnlstm_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, state_grads):
     """BPTT with the factors in hand. Returns dL/dx̂ (gates o, i, f, g), dL/d(h_0, c_0), and
     the gradients of W_hh, the biases and the six layer-norm parameters."""
     gates, Z_ih, R_ih, Z_hh, R_hh, C, Z_c, R_c, Y, h0, c0 = saved
@@ -97,10 +99,10 @@ def lnlstm_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
     gain_ih, gain_hh, gain_c = ln["ln_ih_weight"], ln["ln_hh_weight"], ln["ln_c_weight"]
     # Σ over steps of d_â ⊙ ẑ_ih, d_â ⊙ ẑ_hh, d_â, d_LN_c ⊙ ẑ_c, d_LN_c, row by row
     sums = [h0.new_zeros(h0.shape[0], n) for n in (4 * H, 4 * H, 4 * H, H, H)]
-    rec_h, rec_c = steps.recorded(record, "h"), steps.recorded(record, "c")
+    rec_h, rec_c = state_grad_views(steps, state_grads, "h", "c")
     d_h_n, d_c_next = d_state_n
     work = h0.new_empty(h0.shape[0], 4 * H)  # one step's temporary, reused
-    d_h, d_h0, buffers = steps.begin_backward(d_Ys, d_h_n, h0)  # d_h: dL/dh_t
+    d_h, d_h0, buffers = begin_backward(steps, d_Ys, d_h_n, h0)  # d_h: dL/dh_t
     for k, t in enumerate(steps.backward_order):
         b = d_h.shape[0]
         s_ih, s_hh, s_b, s_c, s_bc = (s[:b] for s in sums)
@@ -121,7 +123,7 @@ def lnlstm_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
         d_z = torch.mul(d_a, gain_hh, out=D_hhs[t])  # (N1) ∂â/∂ẑ_hh = γ_hh
         _normalise_backward(d_z, Z_hhs[t], R_hhs[t], work)  # (N0) dL/d(h_{t−1} W_hhᵀ)
         _normalise_backward(d_a.mul_(gain_ih), Z_ihs[t], R_ihs[t], work)  # (N1, N0) dL/dx̂_t
-        d_h = steps.carry(t, d_z, w.W_hh, d_Ys, d_h_n, d_h0, out=buffers[k % 2])  # (N1)
+        d_h = carry(steps, t, d_z, w.W_hh, d_Ys, d_h_n, d_h0, out=buffers[k % 2])  # (N1)
         d_c_next = steps.merge(d_c_prevs[t], d_c_next)
     d_gain_ih, d_gain_hh, d_bias, d_gain_c, d_bias_c = (s.sum(0) for s in sums)
     d_weights = {
@@ -137,3 +139,6 @@ def lnlstm_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
         if bias is not None:
             d_weights[kind] = d_bias.clone()  # (N1) ∂â/∂b = 1
     return (grads[:, : 4 * H],), (d_h0, d_c_next.clone()), d_weights
+
+
+LNLSTM_LOOP = ManualLoop(lnlstm_layer_forward, lnlstm_layer_backward, gate_order=MANUAL_GATE_ORDER)

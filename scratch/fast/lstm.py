@@ -5,7 +5,7 @@ What changes is where the work is done, not the math (docs/performance.md):
 - the gates are stored in the order o, i, f, g (unroll.py permutes the weights' rows to match,
   and the gradients' rows back), so the three sigmoids are one call and g's tanh another;
 - the derivative factors are computed in bulk, a block of steps at a time just before BPTT
-  reaches them, so that they are still in cache when the steps use them (steps.blocks):
+  reaches them, so that they are still in cache when the steps use them (blocks.runs):
       ∂m_t/∂a_o = tanh(c_t) ⊙ o_t(1 − o_t)               ∂c_t/∂a_i = g_t ⊙ i_t(1 − i_t)
       ∂c_t/∂a_f = c_{t−1} ⊙ f_t(1 − f_t)                 ∂c_t/∂a_g = i_t ⊙ (1 − g_t²)
       ∂c_t/∂c_{t−1} = f_t                                ∂m_t/∂c_t = o_t ⊙ (1 − tanh² c_t)
@@ -14,20 +14,23 @@ What changes is where the work is done, not the math (docs/performance.md):
       d_c_t = d_c_{t+1→t} + d_m_t ⊙ ∂m_t/∂c_t
       [d_a_i, d_a_f, d_a_g, d_c_{t−1}] = d_c_t ⊙ [∂c/∂a_i, ∂c/∂a_f, ∂c/∂a_g, ∂c/∂c_{t−1}]   (one mul)
       d_a_o = d_m_t ⊙ ∂m_t/∂a_o
-      d_h_{t−1} = ∂L/∂y_{t−1} + d_a_t W_hh             (one addmm: steps.carry)
+      d_h_{t−1} = ∂L/∂y_{t−1} + d_a_t W_hh             (one addmm: blocks.carry)
 """
 
 import torch
 
+from scratch.declaration import ManualLoop
 from scratch.fast import workspace
+from scratch.fast.blocks import begin_backward, carry, runs, state_grad_views
 from scratch.steps import Steps
 
-FUSED_ORDER = (3, 0, 1, 2)  # torch.nn's gate blocks i, f, g, o (0 … 3), taken as o, i, f, g
+MANUAL_GATE_ORDER = (3, 0, 1, 2)  # torch.nn's gate blocks i, f, g, o (0 … 3), taken as o, i, f, g
 
 
-def lstm_layer_forward(x_proj, state0, w, steps: Steps, h_mask=None):
+def lstm_layer_forward(x_proj, state0, w, steps: Steps, read_mask=None):
     """x_proj: x̂ for all steps (T_total, 4H), gates o, i, f, g; W_hh's rows in that order.
-    h_mask: None, or a per-sequence (N, H) mask the step reads h_{t−1} through (variational.py).
+    read_mask: None, or a per-sequence (N, H) mask m that the step reads h_{t−1} through,
+    h̃_{t−1} = h_{t−1} ⊙ m (a cell's declared read_mask).
     Returns outputs (T_total, P), (h_n, c_n), and what the backward needs."""
     h, c = state0
     H = c.shape[1]
@@ -43,8 +46,8 @@ def lstm_layer_forward(x_proj, state0, w, steps: Steps, h_mask=None):
     W_hh_t = w.W_hh.t()
     for t in steps.forward_order:
         c_prev, h_prev = steps.rows(c, t), steps.rows(h, t)
-        if h_mask is not None:
-            h_prev = h_prev * steps.rows(h_mask, t)  # (V2) h̃_{t−1} = h_{t−1} ⊙ m_h
+        if read_mask is not None:
+            h_prev = h_prev * steps.rows(read_mask, t)  # h̃_{t−1} = h_{t−1} ⊙ m
         a[t].addmm_(h_prev, W_hh_t)  # (L1) a_t = x̂_t + h_{t−1} W_hhᵀ
         oif[t].sigmoid_()  # (L2, L3, L5) o_t, i_t, f_t = σ(a_o), σ(a_i), σ(a_f)
         g[t].tanh_()  # (L4) g_t = tanh(a_g)
@@ -78,9 +81,9 @@ def lstm_factors(gates, squashed, C, c0, steps: Steps, out=None):
     return factors, d_m_d_c
 
 
-def lstm_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record, h_mask=None):
+def lstm_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, state_grads, read_mask=None):
     """BPTT with the factors in hand. Returns dL/dx̂ (one column block, gates o, i, f, g),
-    dL/d(h_0, c_0), and dL/dW_hh (rows o, i, f, g) and dL/dW_hr. h_mask: as the forward's."""
+    dL/d(h_0, c_0), and dL/dW_hh (rows o, i, f, g) and dL/dW_hr. read_mask: as the forward's."""
     gates, C, M, Y, h0, c0 = saved
     W_hr = w.W_hr
     H = C.shape[1]
@@ -92,14 +95,14 @@ def lstm_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record, h_mask=N
     o_grad, d_As, d_c_prevs = steps.split_columns(grads, H, (0, 1), (0, 4), (4, 5))
     c_grad = steps.split(grads[:, H:].view(-1, 4, H))  # i, f, g, c_{t−1} as (N, 4, H)
     d_Ys, d_m_d_cs = steps.split(d_Y), [None] * len(steps.sizes)
-    rec_h, rec_c = steps.recorded(record, "h"), steps.recorded(record, "c")
+    rec_h, rec_c = state_grad_views(steps, state_grads, "h", "c")
     d_hs = [None] * len(d_Ys)
     d_h_n, d_c_next = d_state_n
-    d_h, d_h0, buffers = steps.begin_backward(d_Ys, d_h_n, h0)  # d_h: dL/dh_t
+    d_h, d_h0, buffers = begin_backward(steps, d_Ys, d_h_n, h0)  # d_h: dL/dh_t
     # d_c_t, used within its step only: one buffer, and its (N, 1, H) view for c_grad's multiply
     d_c_all = h0.new_empty(h0.shape[0], H)
     d_c_wide = d_c_all.unsqueeze(1)
-    blocks = steps.blocks(11 * H)  # the factors read 5H + H columns, write 5H
+    blocks = runs(steps, 11 * H)  # the factors read 5H + H columns, write 5H
     for k, t in enumerate(steps.backward_order):
         if t in blocks:  # the first step of a block that BPTT visits: the block's factors
             b, r = blocks[t], blocks[t].rows
@@ -115,16 +118,21 @@ def lstm_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record, h_mask=N
         o_grad[t].mul_(d_m)  # (L7) d_a_o = d_m ⊙ ∂m/∂a_o
         if W_hr is not None:
             d_hs[t] = d_h.clone()  # the carry buffers are reused; d_W_hr needs every d_h_t
-        # (L1) d_h_{t−1} = ∂L/∂y_{t−1} + d_a_t W_hh (⊙ m_h with a mask: ∂h̃_{t−1}/∂h_{t−1} = m_h)
-        d_h = steps.carry(t, d_As[t], w.W_hh, d_Ys, d_h_n, d_h0, out=buffers[k % 2], mask=h_mask)
+        # (L1) d_h_{t−1} = ∂L/∂y_{t−1} + d_a_t W_hh (⊙ m with a read mask: ∂h̃_{t−1}/∂h_{t−1} = m)
+        d_h = carry(
+            steps, t, d_As[t], w.W_hh, d_Ys, d_h_n, d_h0, out=buffers[k % 2], mask=read_mask
+        )
         d_c_next = steps.merge(d_c_prevs[t], d_c_next)
     d_A = grads[:, : 4 * H]
-    if h_mask is None:
+    if read_mask is None:
         d_W_hh = steps.previous_product(d_A, Y, h0)  # (L1) Σ_t d_a_tᵀ h_{t−1}
     else:
-        d_W_hh = d_A.t() @ steps.previous(Y, h0).mul_(steps.expand(h_mask))  # Σ d_aᵀ h̃_{t−1}
+        d_W_hh = d_A.t() @ steps.previous(Y, h0).mul_(steps.expand(read_mask))  # Σ d_aᵀ h̃_{t−1}
     d_weights = {"weight_hh": d_W_hh}
     if W_hr is not None:
         d_weights["weight_hr"] = torch.cat(d_hs).t() @ M  # (L8) Σ_t d_h_tᵀ m_t
     # d_c_0 is a view into `grads`: a copy, so that c_0.grad does not keep all of it alive.
     return (d_A,), (d_h0, d_c_next.clone()), d_weights
+
+
+LSTM_LOOP = ManualLoop(lstm_layer_forward, lstm_layer_backward, gate_order=MANUAL_GATE_ORDER)

@@ -12,7 +12,9 @@ The peepholes' own gradients are three column sums after the loop.
 
 import torch
 
-from scratch.fast.lstm import lstm_factors
+from scratch.declaration import ManualLoop
+from scratch.fast.blocks import begin_backward, carry, state_grad_views
+from scratch.fast.lstm import MANUAL_GATE_ORDER, lstm_factors
 from scratch.steps import Steps
 
 
@@ -43,7 +45,7 @@ def peephole_layer_forward(x_proj, state0, w, steps: Steps):
     return Y, (h, c), (gates, C, Y, *state0)
 
 
-def peephole_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
+def peephole_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, state_grads):
     """BPTT with the factors in hand. Returns dL/dx̂ (gates o, i, f, g), dL/d(h_0, c_0), and
     dL/dW_hh and the peepholes' gradients."""
     gates, C, Y, h0, c0 = saved
@@ -55,9 +57,9 @@ def peephole_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
     d_ao, d_ai, d_af, d_As, d_c_prevs = steps.split_columns(grads, H, *spans)
     c_grad = steps.split(grads[:, H:].view(-1, 4, H))  # i, f, g, c_{t−1} as (N, 4, H)
     d_Ys, d_h_d_cs = steps.split(d_Y), steps.split(d_h_d_c)
-    rec_h, rec_c = steps.recorded(record, "h"), steps.recorded(record, "c")
+    rec_h, rec_c = state_grad_views(steps, state_grads, "h", "c")
     d_h_n, d_c_next = d_state_n
-    d_h, d_h0, buffers = steps.begin_backward(d_Ys, d_h_n, h0)  # d_h: dL/dh_t
+    d_h, d_h0, buffers = begin_backward(steps, d_Ys, d_h_n, h0)  # d_h: dL/dh_t
     for k, t in enumerate(steps.backward_order):
         d_c = torch.addcmul(steps.rows(d_c_next, t), d_h, d_h_d_cs[t])  # (P7) + d_h ⊙ ∂h/∂c
         d_ao[t].mul_(d_h)  # (P7, P6) d_a_o = d_h ⊙ tanh(c_t) ⊙ o(1 − o)
@@ -67,7 +69,7 @@ def peephole_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
             rec_c[t].copy_(d_c)
         c_grad[t].mul_(d_c.unsqueeze(1))  # (P5, P2–P4) d_a_{i,f,g}, and d_c ⊙ f_t
         d_c_prevs[t].addcmul_(d_ai[t], w_ci).addcmul_(d_af[t], w_cf)  # (P2, P3) peepholes
-        d_h = steps.carry(t, d_As[t], w.W_hh, d_Ys, d_h_n, d_h0, out=buffers[k % 2])  # (P1)
+        d_h = carry(steps, t, d_As[t], w.W_hh, d_Ys, d_h_n, d_h0, out=buffers[k % 2])  # (P1)
         d_c_next = steps.merge(d_c_prevs[t], d_c_next)
     d_A = grads[:, : 4 * H]
     C_prev = steps.previous(C, c0)
@@ -78,3 +80,8 @@ def peephole_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
         "weight_co": (grads[:, :H] * C).sum(0),  # (P6) Σ d_a_o ⊙ c_t
     }
     return (d_A,), (d_h0, d_c_next.clone()), d_weights
+
+
+PEEPHOLE_LOOP = ManualLoop(
+    peephole_layer_forward, peephole_layer_backward, gate_order=MANUAL_GATE_ORDER
+)

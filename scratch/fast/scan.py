@@ -28,7 +28,7 @@ from functools import partial
 import torch
 from torch import Tensor
 
-from scratch.declaration import FastLoop
+from scratch.declaration import ManualLoop
 from scratch.fast import workspace
 from scratch.steps import Steps
 
@@ -115,7 +115,7 @@ def scan_layer_forward(x_proj, state0, w, steps: Steps, coefficients: Coefficien
     return _rows_of(b_steps, steps), (h_n,), (a_ends, S, saved)
 
 
-def scan_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record, backward):
+def scan_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, state_grads, backward):
     """BPTT as a reversed scan, then the cell's chain rule from g_t = dL/dh_t and h_{t−1} to
     dL/dx̂. Returns (dL/dx̂,), (dL/dh_0,) and no recurrent weight gradients (there are none)."""
     a_ends, S, cell_saved = saved
@@ -130,16 +130,16 @@ def scan_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record, backward
     (G[-1] if h0_first else G[0]).add_(d_state_n[0])  # dL/dh_n joins where BPTT starts
     scan_(A, G, not steps.reverse)
     g = _rows_of(g_steps, steps)
-    if record is not None:
-        record["h"].copy_(g)
+    if state_grads is not None:
+        state_grads["h"].copy_(g)
     h_prev = _rows_of(S[:-1] if h0_first else S[1:], steps)  # the state each step read
     return (backward(g, h_prev, cell_saved),), (d_h0.clone(),), {}
 
 
-def scan_loop(coefficients: Coefficients, backward: CoefficientsBackward) -> FastLoop:
+def scan_loop(coefficients: Coefficients, backward: CoefficientsBackward) -> ManualLoop:
     """The fast loop of a cell whose step is h_t = a_t ⊙ h_{t−1} + b_t with (a_t, b_t) from x̂_t
     alone: the cell gives x̂ → (a, b) and its chain rule back; the scan does the rest."""
-    return FastLoop(
+    return ManualLoop(
         partial(scan_layer_forward, coefficients=coefficients),
         partial(scan_layer_backward, backward=backward),
     )

@@ -8,18 +8,20 @@ The factors are the LSTM's at c̃_t (fast.lstm.lstm_factors), the output's two s
     d_c̃_t = d_c_t ⊙ (1 − d^c_t) + d_h_t ⊙ ∂h_t/∂c̃_t
     [d_a_i, d_a_f, d_a_g, d_c_{t−1}] = d_c̃_t ⊙ [∂c̃/∂a_i, ∂c̃/∂a_f, ∂c̃/∂a_g, f_t]   (one mul)
     d_c_{t−1} += d_c_t ⊙ d^c_t                    d_a_o = d_h_t ⊙ ∂h_t/∂a_o
-    d_h_{t−1} = ∂L/∂y_{t−1} + d_h_t ⊙ d^h_t + d_a_t W_hh              (steps.carry)
+    d_h_{t−1} = ∂L/∂y_{t−1} + d_h_t ⊙ d^h_t + d_a_t W_hh              (blocks.carry)
 """
 
 import torch
 
-from scratch.fast.lstm import lstm_factors
+from scratch.declaration import ManualLoop
+from scratch.fast.blocks import begin_backward, carry, state_grad_views
+from scratch.fast.lstm import MANUAL_GATE_ORDER, lstm_factors
 from scratch.steps import Steps
 
 
 def zoneout_layer_forward(x_proj, state0, w, steps: Steps):
     """x_proj: x̂ for all steps (T_total, 4H), gates o, i, f, g, overwritten by the gates.
-    w.masks["h"], w.masks["c"]: d^h, d^c (T_total, H). Returns outputs, (h_n, c_n), the tape."""
+    w.masks["h"], w.masks["c"]: d^h, d^c (T_total, H). Returns outputs, (h_n, c_n), saved."""
     h, c = state0
     H = c.shape[1]
     gates = x_proj
@@ -42,7 +44,7 @@ def zoneout_layer_forward(x_proj, state0, w, steps: Steps):
     return Y, (h, c), (gates, C_new, C, Y, *state0)
 
 
-def zoneout_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
+def zoneout_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, state_grads):
     """BPTT with the factors in hand. Returns dL/dx̂ (gates o, i, f, g), dL/d(h_0, c_0), dL/dW_hh."""
     gates, C_new, C, Y, h0, c0 = saved
     D_h, D_c = w.masks["h"], w.masks["c"]
@@ -57,9 +59,9 @@ def zoneout_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
     unkept_c = torch.sub(1, D_c)  # 1 − d^c = ∂c_t/∂c̃_t
     d_Ys, d_h_d_cnews, unkept_cs = map(steps.split, (d_Y, d_h_d_cnew, unkept_c))
     kept_h, kept_c = steps.split(D_h), steps.split(D_c)
-    rec_h, rec_c = steps.recorded(record, "h"), steps.recorded(record, "c")
+    rec_h, rec_c = state_grad_views(steps, state_grads, "h", "c")
     d_h_n, d_c_next = d_state_n
-    d_h, d_h0, buffers = steps.begin_backward(d_Ys, d_h_n, h0)  # d_h: dL/dh_t
+    d_h, d_h0, buffers = begin_backward(steps, d_Ys, d_h_n, h0)  # d_h: dL/dh_t
     for k, t in enumerate(steps.backward_order):
         d_c = steps.rows(d_c_next, t)  # dL/dc_t, from step t+1
         if rec_h is not None:
@@ -70,8 +72,13 @@ def zoneout_layer_backward(d_Y, d_state_n, w, steps: Steps, saved, record):
         d_c_prevs[t].addcmul_(d_c, kept_c[t])  # (Z1) + d_c_t ⊙ d^c_t
         o_grad[t].mul_(d_h)  # (L7, Z2) d_a_o = d_h ⊙ ∂h/∂a_o
         direct = ((d_h, kept_h[t]),)  # (Z2) ∂h_t/∂h_{t−1} = d^h_t, beside W_hh (L1)
-        d_h = steps.carry(t, d_As[t], w.W_hh, d_Ys, d_h_n, d_h0, direct, buffers[k % 2])
+        d_h = carry(steps, t, d_As[t], w.W_hh, d_Ys, d_h_n, d_h0, direct, buffers[k % 2])
         d_c_next = steps.merge(d_c_prevs[t], d_c_next)
     d_A = grads[:, : 4 * H]
     d_weights = {"weight_hh": steps.previous_product(d_A, Y, h0)}  # (L1) Σ_t d_a_tᵀ h_{t−1}
     return (d_A,), (d_h0, d_c_next.clone()), d_weights
+
+
+ZONEOUT_LOOP = ManualLoop(
+    zoneout_layer_forward, zoneout_layer_backward, gate_order=MANUAL_GATE_ORDER
+)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 
 from tasks.config import at_least, option, positive, smoke_run
 from tasks.errors import BadInput
-from tasks.impl import CELLS
+from tasks.impl import choice, key
 
 NONLINEARITIES = ("tanh", "relu")
 OPTIMIZERS = ("adam", "sgd")
@@ -22,7 +22,7 @@ class AddingConfig:
     # one field a line, its comment is its --help (tasks/config.py): not reformatted
     # fmt: off
     impl: str = "scratch"  # which package builds the recurrent layer: scratch | reference
-    cell: str = "lstm"  # recurrent layer: rnn (Elman) | lstm | gru
+    cell: str = "lstm"  # recurrent layer, by its cell key (rnn: the Elman RNN, whose φ --nonlinearity picks)
     nonlinearity: str = option("tanh", choices=NONLINEARITIES)  # the Elman RNN's φ, as torch.nn names it: tanh | relu (relu with --init identity is the IRNN)
     init: str = "default"  # recurrent weights: default (torch.nn's U(−1/√H, 1/√H)) | xavier_uniform | xavier_normal | kaiming | orthogonal | identity (rnn only); tasks/init.py
     forget_bias: float | None = None  # LSTM: start b_ih_f + b_hh_f at this value (e.g. 1); None: as --init draws it
@@ -44,9 +44,9 @@ class AddingConfig:
 
     def check(self) -> None:
         """Rules between fields (tasks/config.py ``validate`` calls this); ``BadInput``."""
-        if self.nonlinearity != "tanh" and self.cell != "rnn":
+        if self.nonlinearity != "tanh" and key(self.cell) != "rnn_tanh":  # rnn, or rnn_tanh
             raise BadInput(f"--nonlinearity {self.nonlinearity} is for --cell rnn, not {self.cell}")
-        if self.recurrent_gain != 1 and CELLS[self.cell].kind == "minimal":
+        if self.recurrent_gain != 1 and choice(self.cell).kind == "minimal":
             raise BadInput(
                 f"--recurrent-gain {self.recurrent_gain}: --cell {self.cell} has no recurrent "
                 "weights W_hh to scale"

@@ -12,7 +12,7 @@ from torch import Tensor, nn
 from tasks import init, loop, parallel
 from tasks.gradients import adding
 from tasks.gradients.config import AddingConfig
-from tasks.impl import layer_class
+from tasks.impl import key, layer_class
 
 
 def flush_subnormals() -> None:
@@ -45,7 +45,7 @@ def build_model(cfg: AddingConfig, impl: str | None = None) -> AddingModel:
     (then W_hh times ``cfg.recurrent_gain``); ``impl`` overrides ``cfg.impl``."""
     torch.manual_seed(cfg.seed)
     layer = layer_class(impl or cfg.impl, cfg.cell)
-    options = {"nonlinearity": cfg.nonlinearity} if cfg.cell == "rnn" else {}
+    options = {"nonlinearity": cfg.nonlinearity} if key(cfg.cell) == "rnn_tanh" else {}
     model = AddingModel(layer(2, cfg.hidden_size, **options), cfg.hidden_size)
     init.apply(model, cfg)
     if cfg.recurrent_gain != 1:  # a minimal RNN has no W_hh: AddingConfig.check refuses it

@@ -37,7 +37,7 @@ class TrainingConfig:
     # one field a line, its comment is its --help (tasks/config.py): not reformatted
     # fmt: off
     impl: str = "scratch"  # which package builds the recurrent layers and cells: scratch | reference
-    cell: str = "gru"  # recurrent cell: rnn (Elman, tanh) | lstm | gru, or with --impl scratch lnlstm | peephole | chogru | variational | zoneout | mingru | minlstm
+    cell: str = "gru"  # recurrent cell, by its key (the variants and the minimal RNNs: --impl scratch)
     embed_size: int = 32  # width of a token's embedding, the recurrent input x_t
     hidden_size: int = 128  # H: width of h_t (and of the LSTM's cell state c_t)
     batch_size: int = 64  # examples per optimizer step
@@ -58,7 +58,7 @@ class DecodingConfig(TrainingConfig):
 
     # one field a line, its comment is its --help (tasks/config.py): not reformatted
     # fmt: off
-    cell: str = "gru"  # recurrent cell of the encoder and the decoder: rnn (Elman, tanh) | lstm | gru (the decoder steps a one-step cell, which the variants lack)
+    cell: str = "gru"  # recurrent cell of the encoder and the decoder, by its key: one with a one-step cell class (RNNCell, LSTMCell, GRUCell), which the decoder steps
     teacher_forcing: float = option(0.5, check=ratio)  # in training, the chance that a step reads the true previous token, not the decoder's own guess
     forcing_unit: str = option("step", choices=FORCING_UNITS)  # what one teacher-forcing coin decides: step (each step of each sequence) | sequence (all steps of one sequence)
     # fmt: on

@@ -24,7 +24,7 @@ early mistake, are scored against targets that no longer follow from what was re
 import torch
 from torch import Tensor, nn
 
-from tasks.impl import CELLS, cell_class
+from tasks.impl import cell_class, choice
 from tasks.patterns.sequences import State
 
 
@@ -60,7 +60,7 @@ class Decoder(nn.Module):
         attention_size: int = 0,
     ):
         super().__init__()
-        self.states = CELLS[cell].states
+        self.states = choice(cell).states
         self.embed = nn.Embedding(vocab_size, embed_size)
         self.attention = (
             Attention(hidden_size, memory_size, attention_size) if memory_size else None

@@ -37,7 +37,7 @@ class SeriesConfig:
     val_fraction: float = option(0.15, check=fraction)  # the part before the test part that is held out for validation
     test_fraction: float = option(0.15, check=fraction)  # the last part of the series, scored at the end
     impl: str = "reference"  # scratch | reference: who computes the recurrent layer
-    cell: str = "lstm"  # recurrent layer: rnn (Elman, tanh) | lstm | gru, or with --impl scratch lnlstm | peephole | chogru | variational | zoneout | mingru | minlstm
+    cell: str = "lstm"  # recurrent layer, by its cell key (the variants and the minimal RNNs: --impl scratch)
     hidden_size: int = 64  # H: hidden units per layer
     num_layers: int = 1  # stacked recurrent layers
     dropout: float = 0.0  # dropout between stacked layers, in [0, 1)

