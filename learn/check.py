@@ -52,15 +52,15 @@ def report(exercise: Exercise, function, source: str | None = None) -> Result:
                     f"{exercise.name} returned {len(yours)} value(s); it should return "
                     f"{len(ours)}: {names}",
                 )
-            for quantity, mine, theirs, step in _in_order(exercise, yours, ours):
-                wrong = _difference(quantity, mine, theirs, step)
+            for quantity, mine, theirs, at in _by_gate(_in_order(exercise, yours, ours)):
+                wrong = _difference(quantity, mine, theirs, at)
                 if wrong:
                     return _blame(exercise, probe, seed, quantity, wrong)
     return Result(True, f"{exercise.name}: right ({runs} seeded runs, every quantity matches ours)")
 
 
 def _in_order(exercise: Exercise, yours: tuple, ours: tuple):
-    """(quantity, yours, ours, step) in the order the values are computed. Without a time walk,
+    """(quantity, yours, ours, at) in the order the values are computed. Without a time walk,
     in the order returned. With one, step by step in the walk's order (the last step first for
     BPTT), so that an error made at one step is blamed there, not on the steps it flows into."""
     pairs = list(zip(exercise.returns, yours, ours, strict=True))
@@ -74,8 +74,23 @@ def _in_order(exercise: Exercise, yours: tuple, ours: tuple):
     steps = range(len(timed[0][2]))
     for step in reversed(steps) if exercise.walk == "backward" else steps:
         for q, m, t in timed:
-            yield replace(q, axes=q.axes[1:]), m[step], t[step], step
+            yield replace(q, axes=q.axes[1:]), m[step], t[step], f"step {step}"
     yield from ((q, m, t, None) for q, m, t in pairs if q.axes[:1] != ("step",))
+
+
+def _by_gate(items):
+    """Each quantity whose gates have labels of their own (the LSTM's d_a: L2 … L5), one gate
+    block at a time, in the gates' order: a wrong block is blamed on its gate's equation."""
+    for q, mine, theirs, at in items:
+        if not q.gate_labels or not isinstance(mine, torch.Tensor) or mine.shape != theirs.shape:
+            yield q, mine, theirs, at
+            continue
+        axis = q.axes.index("gate")
+        blocks = zip(mine.chunk(len(q.gates), axis), theirs.chunk(len(q.gates), axis), strict=True)
+        axes = tuple("unit" if a == "gate" else a for a in q.axes)
+        for gate, label, (m, t) in zip(q.gates, q.gate_labels, blocks, strict=True):
+            block = replace(q, label=label, axes=axes, gates=(), gate_labels=())
+            yield block, m, t, ", ".join(filter(None, [at, f"gate {gate}"]))
 
 
 def _blame(exercise: Exercise, probe: Probe, seed: int, q: Quantity, wrong: str) -> Result:
@@ -92,8 +107,9 @@ def _blame(exercise: Exercise, probe: Probe, seed: int, q: Quantity, wrong: str)
     return Result(False, message, label, q.name)
 
 
-def _difference(q: Quantity, mine, theirs, step: int | None = None) -> str | None:
-    """None when ``mine`` equals ``theirs``; else what is wrong, with the largest error and where."""
+def _difference(q: Quantity, mine, theirs, at: str | None = None) -> str | None:
+    """None when ``mine`` equals ``theirs``; else what is wrong, with the largest error and where
+    (``at``: the step or gate of the slice compared, when it is one)."""
     if isinstance(theirs, list | tuple):
         if not isinstance(mine, list | tuple) or len(mine) != len(theirs):
             return f"should be a list of {len(theirs)} tensors"
@@ -114,11 +130,9 @@ def _difference(q: Quantity, mine, theirs, step: int | None = None) -> str | Non
         if not bad.any():
             return None
         index = tuple(int(i) for i in bad.nonzero()[0])
-        at = ", ".join(
-            ([] if step is None else [f"step {step}"]) + [_where(q, index, theirs.shape)]
-        )
+        where = ", ".join(filter(None, [at, _where(q, index, theirs.shape)]))
         return (
-            f"{int(bad.sum())} of {bad.numel()} entries wrong; the first at {at}: "
+            f"{int(bad.sum())} of {bad.numel()} entries wrong; the first at {where}: "
             f"yours {mine[index].item()}, ours {theirs[index].item()}"
         )
     error = (mine - theirs).abs().nan_to_num(nan=float("inf"))
@@ -128,7 +142,7 @@ def _difference(q: Quantity, mine, theirs, step: int | None = None) -> str | Non
         return None
     index = tuple(int(i) for i in torch.unravel_index(error.argmax(), error.shape))
     count = int((error > tolerance).sum())
-    where = ", ".join(([] if step is None else [f"step {step}"]) + [_where(q, index, theirs.shape)])
+    where = ", ".join(filter(None, [at, _where(q, index, theirs.shape)]))
     where = f" at {where}" if where else ""
     return (
         f"largest error {error[index].item():.3g}{where} (yours {mine[index].item():.4g}, "

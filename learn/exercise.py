@@ -19,6 +19,7 @@ class Quantity:
     axes: tuple[str, ...]  # what each dimension counts: "row", "step", "unit", "gate", ...
     depends: str  # what the quantity should depend on, said as an equation
     gates: tuple[str, ...] = ()  # the gate blocks stacked along the "gate" axis, in order
+    gate_labels: tuple[str, ...] = ()  # when each gate's block has its own equation: its label
     exact: bool = False  # integer results (ids, counts): compared for equality
 
 

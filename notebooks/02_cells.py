@@ -176,6 +176,38 @@ learn.check(lstm_cell_state_backward)
 # </details>
 
 # %% [markdown]
+# ## Exercise: lstm_gates_backward (L2, L3, L4, L5)
+#
+# From the gradients of the four gates to that of their pre-activations a_t, stacked in torch.nn's order i, f, g, o: through σ for i, f and o, through tanh for g.
+# Fill in the blank, run the cell and read what the checker says; from a terminal,
+# `python -m learn check lstm_gates_backward FILE.py`.
+#
+# *Hint*: Three sigmoids and one tanh; each derivative is written with the gate's own value.
+# torch.cat along dim=1 in torch.nn's order i, f, g, o.
+
+
+# %%
+def lstm_gates_backward(d_i, d_f, d_g, d_o, i, f, g, o):
+    """From the gradients of the four gates to that of their pre-activations a_t, stacked in
+    torch.nn's order i, f, g, o: through σ for i, f and o, through tanh for g.
+
+    d_i, d_f, d_g, d_o: dL/d(gate) (N, H); i, f, o: the sigmoid gates (N, H); g: the tanh
+    candidate (N, H). Returns d_a (N, 4H).
+    """
+    # your code here: compute and return d_a
+    raise NotImplementedError
+
+
+learn.check(lstm_gates_backward)
+
+# %% [markdown]
+# <details><summary>Solution (try first)</summary>
+#
+# `python -m learn solution lstm_gates_backward` prints ours, as a file that `check` accepts.
+#
+# </details>
+
+# %% [markdown]
 # ## Exercise: gru_d_h_prev (G1, G2, G3, G4, G5)
 #
 # The GRU's dL/dh_{t−1}: the direct path of (G5) plus the paths through r_t, z_t and n_t.

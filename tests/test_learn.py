@@ -37,6 +37,18 @@ MISTAKES = {
         ("wrong gate", "d_c_prev = d_c * f", "d_c_prev = d_c * i", "L6"),
         ("wrong factor", "d_f = d_c * c_prev", "d_f = d_c * g", "L6"),
     ],
+    "lstm_gates_backward": [
+        ("tanh' where σ' belongs", "d_g * (1 - g * g)", "d_g * g * (1 - g)", "L4"),
+        ("wrong derivative", "d_f * f * (1 - f)", "d_f * (1 - f * f)", "L3"),
+        ("wrong gate", "d_o * o * (1 - o)", "d_o * i * (1 - i)", "L5"),
+        ("wrong sign", "d_i * i * (1 - i)", "d_i * i * (i - 1)", "L2"),
+        (
+            "the o block where the i block belongs",
+            "d_i * i * (1 - i),  #",
+            "d_o * o * (1 - o),  #",
+            "L2",
+        ),
+    ],
     "gru_d_h_prev": [
         ("dropped term: the direct path", "d_h * z + d_h_proj @ W_hh", "d_h_proj @ W_hh", "G5"),
         ("wrong weight on the direct path", "d_h * z + d_h_proj", "d_h * (1 - z) + d_h_proj", "G5"),
@@ -201,6 +213,13 @@ def test_the_message_says_where():
     source = exercise.solution_source().replace("d_y[t] + d_carry", "d_y[t]")
     message = report(exercise, _function(source, "elman_bptt")).message
     assert "d_h: largest error" in message and "at step " in message and ", row " in message
+
+
+def test_a_gate_is_named_in_the_location_and_blamed_on_its_own_equation():
+    exercise = EXERCISES["lstm_gates_backward"]
+    source = exercise.solution_source().replace("d_g * (1 - g * g)", "d_g * g * (1 - g)")
+    result = report(exercise, _function(source, "lstm_gates_backward"))
+    assert result.label == "L4" and "at gate g, row " in result.message
 
 
 def test_a_gate_is_named_in_the_location():
