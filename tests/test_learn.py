@@ -38,7 +38,7 @@ MISTAKES = {
         ("wrong factor", "d_f = d_c * c_prev", "d_f = d_c * g", "L6"),
     ],
     "lstm_gates_backward": [
-        ("tanh' where σ' belongs", "d_g * (1 - g * g)", "d_g * g * (1 - g)", "L4"),
+        ("σ' where tanh' belongs", "d_g * (1 - g * g)", "d_g * g * (1 - g)", "L4"),
         ("wrong derivative", "d_f * f * (1 - f)", "d_f * (1 - f * f)", "L3"),
         ("wrong gate", "d_o * o * (1 - o)", "d_o * i * (1 - i)", "L5"),
         ("wrong sign", "d_i * i * (1 - i)", "d_i * i * (i - 1)", "L2"),
