@@ -36,11 +36,8 @@ class RNNBase(nn.Module):
         name = type(self).__name__
         order = arguments.layer_order(self.OWN, self.AFTER_NUM_LAYERS)
         a = arguments.bind(name, order, args, kwargs, self._refuse)
-        input_size, hidden_size, proj_size = (
-            a["input_size"],
-            a["hidden_size"],
-            a.get("proj_size", 0),
-        )
+        input_size, hidden_size = a["input_size"], a["hidden_size"]
+        proj_size = a.get("proj_size", 0)  # the LSTM's own; 0 (no projection) for the others
         key = self._check_own(a)
         num_layers, bias, dropout = a["num_layers"], a["bias"], a["dropout"]
         checks.check_layer_args(

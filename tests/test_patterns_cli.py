@@ -71,7 +71,11 @@ def test_bad_input_of_each_demo_is_one_line(demo, flags, says, tmp_path, capsys)
 @pytest.mark.parametrize("cell", ["lnlstm", "mingru"])
 def test_a_decoder_of_a_cell_without_a_one_step_class_is_one_line(demo, cell, tmp_path, capsys):
     err = one_line_error(capsys, lambda: train(demo, tmp_path / "run", "--cell", cell))
-    assert f"--cell {cell}:" in err and "no one-step cell class" in err and "rnn, lstm, gru" in err
+    assert (
+        f"--cell {cell}:" in err
+        and "no one-step cell class" in err
+        and "rnn_tanh, rnn_relu, lstm, gru" in err
+    )
     assert not (tmp_path / "run").exists()
 
 
