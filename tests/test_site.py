@@ -193,6 +193,32 @@ def test_figures_are_legible_at_the_width_the_page_shows_them(browser, site, pag
     assert not small, f"{page.name}: figures too small to read at page width: {small}"
 
 
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.py"))
+# what a notebook page shows: its code cells, and the text of the outputs they printed
+NOTEBOOK_STATE = r"""(() => ({
+  cells: document.querySelectorAll(".jp-CodeCell").length,
+  outputs: [...document.querySelectorAll(".jp-OutputArea-output")].map(o => o.innerText) }))()"""
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda n: n.name)
+def test_notebook_page_loads_cleanly_with_its_outputs(browser, notebook):
+    """The notebook's page (mkdocs-jupyter's rendering); with NOTEBOOKS_EXECUTE=true, as CI
+    builds the site, it shows what its cells printed, down to its last exercise's check."""
+    tab, base = browser
+    loaded = tab.open(f"{base}notebooks/{notebook.stem}/")
+    assert not loaded["problems"], f"{notebook.name}: {loaded['problems']}"
+    outside = [u for u in loaded["requests"] if not u.startswith((base, "data:", "blob:"))]
+    assert not outside, f"{notebook.name} loads from outside the site: {outside}"
+    state = tab.evaluate(NOTEBOOK_STATE)
+    assert state["cells"] > 0, f"{notebook.name}: no code cell on its page"
+    if os.environ.get("NOTEBOOKS_EXECUTE") == "true":
+        last = re.findall(r"learn\.check\((\w+)\)", notebook.read_text(encoding="utf-8"))[-1]
+        said = f"{last} is still a blank: fill it in and check again"
+        assert any(said in text for text in state["outputs"]), (
+            f"{notebook.name} did not run to its end"
+        )
+
+
 def test_screenshots_of_the_cell_pages(browser):
     """runs/site/: the LSTM section as a reader first sees it, and the two cell pages whole."""
     tab, base = browser
