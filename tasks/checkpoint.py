@@ -47,9 +47,11 @@ def load(path: Path) -> dict:
     return state
 
 
-def load_run(path: Path, task: str | None) -> dict:
+def load_run(path: Path, task: str | None, meta_keys: tuple[str, ...] = ("config", "data")) -> dict:
     """``load``, then check that the loop wrote it for ``task``: one line when it is another
-    task's checkpoint (a series checkpoint given to text, ...) or lacks what the loop saves."""
+    task's checkpoint (a series checkpoint given to text, ...) or lacks what the loop saves.
+    ``meta_keys``: which of a task's meta entries (its config, its data fingerprint) the caller
+    will read, each checked for its type."""
     state = load(path)
     written_by = state.get("meta", {}).get("task") if isinstance(state.get("meta"), dict) else None
     if task is not None and written_by != task:
@@ -60,7 +62,8 @@ def load_run(path: Path, task: str | None) -> dict:
     check_fields(state, path)
     if task is not None:  # a task's run: its config and data fingerprint in the meta
         for key, kind in (("config", dict), ("data", str)):
-            meta_field(state, key, kind, path)
+            if key in meta_keys:
+                meta_field(state, key, kind, path)
     return state
 
 

@@ -192,7 +192,7 @@ def _train(
         if world.lead:
             files.remove_stale(out)
         if resume:
-            step = saved = _restore(task, history, out / CHECKPOINT, world, meta.get("task"))
+            step = saved = _restore(task, history, out / CHECKPOINT, world, meta)
             check_budget(step, cfg.steps, out)
         elif (out / CHECKPOINT).exists():
             raise BadInput(f"{out / CHECKPOINT} exists: resume it or choose another folder")
@@ -420,14 +420,13 @@ def _save(
     return None
 
 
-def _restore(
-    task: Task, history: History, path: Path, world: parallel.World, name: str | None
-) -> int:
+def _restore(task: Task, history: History, path: Path, world: parallel.World, meta: dict) -> int:
     """Load what ``_save`` wrote into ``task`` and ``history``; returns the step reached. Each
     process takes its rows of the task's state, and its own RNG state when the checkpoint was
     written by as many processes (else rank 0's). A checkpoint that does not fit the task's
     model or optimizer, or whose fields lie (tasks/checkpoint.py), is a ``BadInput``."""
-    state = checkpoint.load_run(path, name)
+    own_keys = tuple(key for key in ("config", "data") if key in meta)  # as this run writes them
+    state = checkpoint.load_run(path, meta.get("task"), own_keys)
     checkpoint.load_weights(task.model, state["model"], path)
     try:
         task.optimizer.load_state_dict(state["optimizer"])
