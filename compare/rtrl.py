@@ -22,6 +22,7 @@ from torch.func import vmap
 import scratch
 from scratch.declaration import Weights
 from scratch.equations.elman import elman_step, elman_step_tangent
+from tasks.files import write_figure
 
 KINDS = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
 
@@ -139,7 +140,7 @@ def plot(table: dict, path: Path) -> None:
     ax.legend()
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    write_figure(fig, path)  # records its smallest text size, which the site test reads
 
 
 if __name__ == "__main__":

@@ -126,11 +126,6 @@ def windows(tagged: Tagged, seq_len: int) -> Windows:
         raise BadInput(
             f"--seq-len {seq_len}: a window must hold the longest line, {longest} characters"
         )
-    if seq_len > len(tagged.text):
-        raise BadInput(
-            f"--seq-len {seq_len}: the text holds {len(tagged.text)} characters, and a window "
-            "cannot be longer"
-        )
     cuts = cut_points([*tagged.starts, len(tagged.text)], seq_len)
     rows = torch.tensor(cuts)[:, None] + torch.arange(seq_len)  # (W, T): stream positions
     scored = rows < torch.tensor([*cuts[1:], len(tagged.text)])[:, None]  # (W, T)
@@ -170,5 +165,13 @@ def tagged_plays() -> tuple[Tagged, Tagged]:
 
 
 def splits(seq_len: int) -> tuple[Windows, Windows]:
-    """(training windows, held-out windows): of the training plays, of the HELD_OUT plays."""
+    """(training windows, held-out windows): of the training plays, of the HELD_OUT plays.
+    A window longer than a split's whole text is refused before any is cut: it would be all
+    padding, and a huge one would fill the memory."""
+    for split in tagged_plays():
+        if seq_len > len(split.text):
+            raise BadInput(
+                f"--seq-len {seq_len}: the text holds {len(split.text)} characters, and a "
+                "window cannot be longer"
+            )
     return tuple(windows(split, seq_len) for split in tagged_plays())
