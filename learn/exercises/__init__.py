@@ -20,8 +20,8 @@ from learn.exercises import (
     rglru_step,
     sample_next,
     scaled_error,
-    slstm_stabilised_gates,
     sliding_windows,
+    slstm_stabilised_gates,
 )
 
 # the chapters of the learning path, in order; each notebook ends with its chapter's exercises
