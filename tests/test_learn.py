@@ -163,6 +163,49 @@ MISTAKES = {
         ("weights swapped", "d_x_h = d_h * z", "d_x_h = d_h * (1 - z)", "MG2"),
         ("a matrix-free chain kept wrong", "d_h * (1 - z)  #", "d_h * z  #", "MG3"),
     ],
+    "slstm_stabilised_gates": [
+        (
+            "dropped term: m_{t−1}",
+            "torch.maximum(log_f + m_prev, log_i)",
+            "torch.maximum(log_f, log_i)",
+            "S6",
+        ),
+        (
+            "min, not max",
+            "torch.maximum(log_f + m_prev, log_i)",
+            "torch.minimum(log_f + m_prev, log_i)",
+            "S6",
+        ),
+        ("not stabilised", "torch.exp(log_i - m)", "torch.exp(log_i)", "S7"),
+        ("wrong sign", "torch.exp(log_i - m)", "torch.exp(log_i + m)", "S7"),
+        (
+            "wrong time step: m_{t−1} dropped",
+            "torch.exp(log_f + m_prev - m)",
+            "torch.exp(log_f - m)",
+            "S8",
+        ),
+    ],
+    "rglru_step": [
+        ("dropped factor c", "(8.0 * r)", "r", "RG3"),
+        ("Λ, not σ(Λ)", "torch.sigmoid(lam) ** (8.0 * r)", "torch.exp(-lam) ** (8.0 * r)", "RG3"),
+        ("a_t, not a_t²", "torch.sqrt(1 - a * a)", "torch.sqrt(1 - a)", "RG4"),
+        ("wrong sign", "torch.sqrt(1 - a * a)", "torch.sqrt(1 + a * a)", "RG4"),
+        ("dropped input scale", "s * (i * u)", "(i * u)", "RG5"),
+        ("dropped input gate", "s * (i * u)", "s * u", "RG5"),
+    ],
+    "mingru_negative_step": [
+        ("wrong nonlinearity", "torch.sigmoid(x_z)", "torch.tanh(x_z)", "MG1"),
+        ("the positive transition", "a = 1 - 2 * z", "a = 1 - z", "MG3"),
+        ("wrong sign", "a = 1 - 2 * z", "a = 2 * z - 1", "MG3"),
+        ("dropped term", "a * h_prev + z * h_tilde", "a * h_prev + h_tilde", "MG3"),
+    ],
+    "elman_step_tangent": [
+        ("dropped term: Ẇ_hh", " + h_prev @ W_hh_dot.T", "", "E1"),
+        ("dropped term: the carry ḣ_{t−1}", " + h_prev_dot @ W_hh.T", "", "E1"),
+        ("transposed weight", "h_prev_dot @ W_hh.T", "h_prev_dot @ W_hh", "E1"),
+        ("wrong sign", "(1 - h * h)", "(1 + h * h)", "E2"),
+        ("derivative at the wrong step", "(1 - h * h)", "(1 - h_prev * h_prev)", "E2"),
+    ],
 }
 
 

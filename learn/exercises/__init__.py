@@ -9,15 +9,19 @@ from learn.exercises import (
     elman_bptt,
     elman_step,
     elman_step_backward,
+    elman_step_tangent,
     gru_d_h_prev,
     lstm_cell_state,
     lstm_cell_state_backward,
     lstm_gates_backward,
+    mingru_negative_step,
     mingru_step_backward,
     peephole_d_c_prev,
+    rglru_step,
     sample_next,
     scaled_error,
     sliding_windows,
+    slstm_stabilised_gates,
 )
 
 # the chapters of the learning path, in order; each notebook ends with its chapter's exercises
@@ -32,6 +36,10 @@ CHAPTERS = (
     "gradients",
     "variants",
     "minimal",
+    "slstm",
+    "rglru",
+    "state",
+    "forward",
 )
 _MODULES = (
     elman_step,
@@ -49,6 +57,10 @@ _MODULES = (
     clip_grad_norm,
     peephole_d_c_prev,
     mingru_step_backward,
+    slstm_stabilised_gates,
+    rglru_step,
+    mingru_negative_step,
+    elman_step_tangent,
 )
 EXERCISES: dict[str, Exercise] = {
     m.EXERCISE.name: m.EXERCISE
