@@ -127,6 +127,24 @@ class Prepared:
     data: str  # fingerprint of the data it trains on (checkpoint.fingerprint)
 
 
+def smoke_losses_of(
+    prepare: Callable[..., Prepared], presets: dict[str, Any]
+) -> Callable[..., list[float]]:
+    """A task's ``smoke_losses(impl, steps=50, seed=0, cell=None)`` for compare's tasks check
+    (tasks/registry.py): the training losses of the first ``steps`` steps of its ``smoke``
+    preset on ``impl``; no files, no printing. From one seed, scratch and reference start from
+    the same weights (scratch draws what torch.nn draws) and read the same batches, so the two
+    lists should agree to rounding."""
+
+    def smoke_losses(impl: str, steps: int = 50, seed: int = 0, cell: str | None = None):
+        cfg = config.smoke_run(presets["smoke"], impl, steps, seed, cell)
+        prepared = prepare(cfg, progress=False)
+        prepared.loop.print_evals = False
+        return loop.train(prepared.task, prepared.loop).train
+
+    return smoke_losses
+
+
 @dataclass
 class Trainer:
     """A task's ``train`` command, described; ``train`` runs it."""

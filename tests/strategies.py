@@ -1,5 +1,6 @@
 """Hypothesis strategies that draw harness Cases over every option torch.nn's layers have."""
 
+import torch
 from hypothesis import strategies as st
 
 from compare.harness import CELLS, Case
@@ -65,3 +66,15 @@ def step_cases(draw) -> Case:
         dtype=draw(st.sampled_from(["float64", "float32"])),
         bptt=draw(st.sampled_from(BPTT_CHOICES)),
     )
+
+
+def layer_input(config: dict, g: torch.Generator) -> tuple[torch.Tensor, tuple[int, ...]]:
+    """x as a layer of ``config`` takes it (before packing: (T, I) unbatched, else (N, T, I)
+    with batch_first or (T, N, I)), drawn in float64 from ``g``, and the shape of one of its
+    initial states: (D, H) unbatched, else (D, N, H), D = layers × directions."""
+    T, N, I, H = config["seq_len"], config["batch"], config["input_size"], config["hidden_size"]
+    D = config["num_layers"] * (2 if config["bidirectional"] else 1)
+    unbatched = config["layout"] == "unbatched"
+    shape = (T, I) if unbatched else (N, T, I) if config["batch_first"] else (T, N, I)
+    x = torch.randn(*shape, generator=g, dtype=torch.float64)
+    return x, ((D, H) if unbatched else (D, N, H))

@@ -15,7 +15,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 
 import scratch
 from scratch.checks import BPTT_CHOICES
-from tests.strategies import lengths_for
+from tests.strategies import layer_input, lengths_for
 
 LAYERS = {
     "mingru": scratch.MinGRU,
@@ -137,12 +137,8 @@ def build(config: dict, bptt: str, seed: int = 0):
 def inputs(config: dict, seed: int = 1):
     """x as the layer takes it (before packing) and h_0 (or None)."""
     g = torch.Generator().manual_seed(seed)
-    T, N, I, H = config["seq_len"], config["batch"], config["input_size"], config["hidden_size"]
-    D = config["num_layers"] * (2 if config["bidirectional"] else 1)
-    unbatched = config["layout"] == "unbatched"
-    shape = (T, I) if unbatched else (N, T, I) if config["batch_first"] else (T, N, I)
-    x = torch.randn(*shape, generator=g, dtype=torch.float64)
-    h0 = torch.randn(*((D, H) if unbatched else (D, N, H)), generator=g, dtype=torch.float64)
+    x, s = layer_input(config, g)
+    h0 = torch.randn(*s, generator=g, dtype=torch.float64)
     return x, (h0 if config["with_hx"] else None)
 
 

@@ -15,7 +15,7 @@ from scratch.declaration import Weights
 from scratch.function import run_layer
 from scratch.registry import CELLS
 from tests import variant_references
-from tests.strategies import lengths_for
+from tests.strategies import layer_input, lengths_for
 from tests.test_variants import assert_close
 
 f64 = torch.float64
@@ -101,12 +101,7 @@ def build(config: dict, bptt: str, seed: int = 0) -> scratch.SLSTM:
 def inputs(config: dict, seed: int = 1):
     """x as the layer takes it (before packing) and hx = (h_0, c_0, n_0, m_0), or None."""
     g = torch.Generator().manual_seed(seed)
-    T, N, I, H = config["seq_len"], config["batch"], config["input_size"], config["hidden_size"]
-    D = config["num_layers"] * (2 if config["bidirectional"] else 1)
-    unbatched = config["layout"] == "unbatched"
-    shape = (T, I) if unbatched else (N, T, I) if config["batch_first"] else (T, N, I)
-    x = torch.randn(*shape, generator=g, dtype=f64)
-    s = (D, H) if unbatched else (D, N, H)
+    x, s = layer_input(config, g)
     hx = (
         torch.randn(*s, generator=g, dtype=f64),
         torch.randn(*s, generator=g, dtype=f64),

@@ -6,9 +6,9 @@ import sys
 from pathlib import Path
 
 from tasks import checkpoint, files, loop
-from tasks.cli import Prepared
+from tasks.cli import Prepared, smoke_losses_of
 from tasks.gradients import adding, copying
-from tasks.gradients.config import AddingConfig, smoke_config
+from tasks.gradients.config import PRESETS, AddingConfig
 from tasks.gradients.model import AddingTask, build_model, loop_config
 
 
@@ -71,10 +71,4 @@ def finish(cfg: AddingConfig, prepared: Prepared, history: loop.History, out: Pa
     )
 
 
-def smoke_losses(impl: str, steps: int = 50, seed: int = 0, cell: str | None = None) -> list[float]:
-    """Training losses of the first ``steps`` steps of the smoke model on ``impl``; no files, no
-    printing. For compare's tasks check: from one seed, scratch and reference start from the same
-    weights and read the same batches."""
-    prepared = prepare(smoke_config(impl, steps, seed, cell), progress=False)
-    prepared.loop.print_evals = False
-    return loop.train(prepared.task, prepared.loop).train
+smoke_losses = smoke_losses_of(prepare, PRESETS)

@@ -1,5 +1,5 @@
-"""What the four demos' training shares: the learning-rate schedule, the loop's settings, and
-``smoke_losses`` for compare's tasks check.
+"""What the pattern demos' training shares: the learning-rate schedule and the loop's settings
+(their ``smoke_losses`` for compare's tasks check is tasks/cli.py's ``smoke_losses_of``).
 
 Every demo's task follows the same rules (tasks/loop.py ``Task``): step k reads the batch of
 ``Batches(k)``, runs at the rate ``schedule(k)`` and, where it decodes, draws the coins
@@ -23,7 +23,7 @@ from torch import Tensor
 
 from tasks import loop, parallel
 from tasks.cli import Prepared, Trainer
-from tasks.patterns.config import TrainingConfig, smoke
+from tasks.patterns.config import TrainingConfig
 
 FINAL_LR = 0.1  # the cosine ends at this share of the starting learning rate
 
@@ -92,20 +92,3 @@ class Stateless:
 
     def set_state(self, state: dict) -> None:
         """Nothing to restore (see ``get_state``)."""
-
-
-def smoke_losses_of(
-    prepare: Callable[..., Prepared], presets: dict[str, Any]
-) -> Callable[..., list[float]]:
-    """A demo's ``smoke_losses(impl, steps=50, seed=0, cell=None)`` for compare's tasks check
-    (tasks/registry.py): the training losses of the first ``steps`` steps of its smoke model on
-    ``impl``; no files, no printing. From one seed, scratch and reference start from the same
-    weights (scratch draws what torch.nn draws) and read the same batches and coins, so the two
-    lists should agree to rounding."""
-
-    def smoke_losses(impl: str, steps: int = 50, seed: int = 0, cell: str | None = None):
-        prepared = prepare(smoke(presets, impl, steps, seed, cell), progress=False)
-        prepared.loop.print_evals = False
-        return loop.train(prepared.task, prepared.loop).train
-
-    return smoke_losses

@@ -5,8 +5,8 @@ import sys
 from pathlib import Path
 
 from tasks import checkpoint, files, loop
-from tasks.cli import Prepared
-from tasks.state.config import StateConfig, smoke_config
+from tasks.cli import Prepared, smoke_losses_of
+from tasks.state.config import PRESETS, StateConfig
 from tasks.state.data import PROBLEMS
 from tasks.state.model import StateTask, build_model, loop_config
 
@@ -46,8 +46,4 @@ def finish(cfg: StateConfig, prepared: Prepared, history: loop.History, out: Pat
     )
 
 
-def smoke_losses(impl: str, steps: int = 50, seed: int = 0, cell: str | None = None) -> list[float]:
-    """Training losses of the first ``steps`` steps of the smoke model on ``impl``; no files."""
-    prepared = prepare(smoke_config(impl, steps, seed, cell), progress=False)
-    prepared.loop.print_evals = False
-    return loop.train(prepared.task, prepared.loop).train
+smoke_losses = smoke_losses_of(prepare, PRESETS)

@@ -9,11 +9,11 @@ import torch
 import torch.nn.functional as F
 
 from tasks import checkpoint, init, loop, parallel
-from tasks.cli import Prepared
+from tasks.cli import Prepared, smoke_losses_of
 from tasks.errors import BadInput
 from tasks.impl import layer_class
 from tasks.text import corpus
-from tasks.text.config import TextConfig, smoke_config
+from tasks.text.config import PRESETS, TextConfig
 from tasks.text.data import Vocab, detach, num_windows, to_streams, window
 from tasks.text.model import CharModel
 
@@ -123,11 +123,4 @@ def finish(cfg: TextConfig, prepared: Prepared, history: loop.History, out: Path
         )
 
 
-def smoke_losses(impl: str, steps: int = 50, seed: int = 0, cell: str | None = None) -> list[float]:
-    """Training losses of the first ``steps`` steps of the smoke model on ``impl``; no files,
-    no printing. The tasks check of ``python -m compare`` (compare/tasks_check.py) puts them
-    side by side for scratch and reference: from one seed the two start from the same weights,
-    read the same windows and should agree to rounding."""
-    prepared = prepare(smoke_config(impl, steps, seed, cell), progress=False)
-    prepared.loop.print_evals = False
-    return loop.train(prepared.task, prepared.loop).train
+smoke_losses = smoke_losses_of(prepare, PRESETS)

@@ -86,4 +86,4 @@ TRAINER = training.trainer(
     report,
 )
 
-smoke_losses = training.smoke_losses_of(prepare, PRESETS)
+smoke_losses = cli.smoke_losses_of(prepare, PRESETS)

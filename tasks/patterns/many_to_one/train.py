@@ -94,4 +94,4 @@ TRAINER = training.trainer(
     {"vocab": Vocab.holds},
 )
 
-smoke_losses = training.smoke_losses_of(prepare, PRESETS)
+smoke_losses = cli.smoke_losses_of(prepare, PRESETS)
